@@ -1,0 +1,216 @@
+package exposition
+
+import (
+	"bufio"
+	"bytes"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+)
+
+func facts(ns, name, target string, phase canary.Phase) canary.Canary {
+	return canary.Canary{
+		Namespace: ns, Name: name, TargetKind: "Deployment", TargetName: target, Provider: "istio",
+		Strategy: canary.StrategyCanary, Phase: phase, Promoted: canary.ConditionUnknown,
+		FailedChecks: 3, CanaryWeight: 30, Iterations: 0, LastTransition: 1700000000.5, Created: 1690000000,
+		Threshold: 5, AnalysisIterations: canary.Absent, MaxWeight: 50, StepWeight: 10,
+		IntervalSeconds: 15, ProgressDeadlineSeconds: 600,
+	}
+}
+
+// Parse parses exposition text with prometheus/common's parser, failing the
+// test on any format error.
+func Parse(t *testing.T, text []byte) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(text))
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v\n%s", err, text)
+	}
+	return fams
+}
+
+// value finds the one series of family with the given label values.
+func value(t *testing.T, fams map[string]*dto.MetricFamily, family string, labels map[string]string) float64 {
+	t.Helper()
+	f, ok := fams[family]
+	if !ok {
+		t.Fatalf("family %s missing", family)
+	}
+	var found []float64
+	for _, m := range f.Metric {
+		match := true
+		for k, v := range labels {
+			got := ""
+			for _, lp := range m.Label {
+				if lp.GetName() == k {
+					got = lp.GetValue()
+				}
+			}
+			if got != v {
+				match = false
+			}
+		}
+		if match {
+			if m.Gauge != nil {
+				found = append(found, m.Gauge.GetValue())
+			} else {
+				found = append(found, m.Counter.GetValue())
+			}
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%s%v: want one series, found %d", family, labels, len(found))
+	}
+	return found[0]
+}
+
+func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
+	weird := facts("test", `we"ird\name`+"\n", `tar"get`, canary.PhaseFailed)
+	var tr [NumTransitionPhases]uint64
+	tr[canary.PhaseProgressing], tr[canary.PhaseFailed] = 2, 1
+	cs := []*Canary{
+		Prepare(facts("alpha", "podinfo", "podinfo", canary.PhaseProgressing), [NumTransitionPhases]uint64{}),
+		Prepare(facts("alpha", "second", "backend", canary.Phase(4)), [NumTransitionPhases]uint64{}),
+		Prepare(weird, tr),
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, cs); err != nil {
+		t.Fatal(err)
+	}
+	fams := Parse(t, buf.Bytes())
+	// Every family but analysis_iterations (absent on all three) has samples.
+	if len(fams) != len(Families)-1 {
+		t.Errorf("want %d families, got %d", len(Families)-1, len(fams))
+	}
+	for _, f := range Families {
+		got, ok := fams[f.Name]
+		if !ok {
+			continue
+		}
+		if strings.ToLower(got.GetType().String()) != f.Type || got.GetHelp() != f.Help {
+			t.Errorf("%s: type %v help %q", f.Name, got.GetType(), got.GetHelp())
+		}
+	}
+
+	id := map[string]string{"namespace": "alpha", "canary": "podinfo"}
+	with := func(k, v string) map[string]string {
+		m := map[string]string{k: v}
+		for a, b := range id {
+			m[a] = b
+		}
+		return m
+	}
+	if v := value(t, fams, "flagger_canary_status", with("name", "podinfo")); v != 0 {
+		t.Errorf("status of Progressing = %v", v)
+	}
+	if p, c := value(t, fams, "flagger_canary_weight", with("workload", "podinfo-primary")), value(t, fams, "flagger_canary_weight", with("workload", "podinfo")); p != 70 || c != 30 {
+		t.Errorf("weights %v/%v", p, c)
+	}
+	if v := value(t, fams, "flagger_canary_total", map[string]string{"namespace": "alpha"}); v != 2 {
+		t.Errorf("alpha total %v", v)
+	}
+	if v := value(t, fams, "flagger_canary_info", with("strategy", "canary")); v != 1 {
+		t.Errorf("info %v", v)
+	}
+	for _, p := range canary.Phases {
+		want := 0.0
+		if p == "Progressing" {
+			want = 1
+		}
+		if v := value(t, fams, "flagger_canary_status_phase", with("phase", p)); v != want {
+			t.Errorf("phase %s = %v", p, v)
+		}
+	}
+	if v := value(t, fams, "flagger_canary_status_promoted", with("status", "Unknown")); v != 1 {
+		t.Errorf("promoted Unknown = %v", v)
+	}
+	if v := value(t, fams, "flagger_canary_status_last_transition_timestamp_seconds", id); v != 1700000000.5 {
+		t.Errorf("last transition %v", v)
+	}
+	if _, ok := fams["flagger_canary_analysis_iterations"]; ok {
+		t.Errorf("absent spec.analysis.iterations must have no series")
+	}
+
+	// Escaped label values round-trip exactly.
+	wid := map[string]string{"namespace": "test", "canary": weird.Name}
+	if v := value(t, fams, "flagger_canary_status", wid); v != 2 {
+		t.Errorf("weird canary status %v", v)
+	}
+	if v := value(t, fams, "flagger_canary_weight", map[string]string{"canary": weird.Name, "workload": `tar"get-primary`}); v != 70 {
+		t.Errorf("weird weight %v", v)
+	}
+	if v := value(t, fams, "flagger_canary_transitions_total", map[string]string{"canary": weird.Name, "phase": "Progressing"}); v != 2 {
+		t.Errorf("transitions %v", v)
+	}
+	assertNotInterleaved(t, buf.Bytes())
+}
+
+// assertNotInterleaved checks that every family's lines form one block, HELP
+// and TYPE once each, before its samples.
+func assertNotInterleaved(t *testing.T, text []byte) {
+	t.Helper()
+	done := map[string]bool{}
+	current := ""
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		var name string
+		switch {
+		case strings.HasPrefix(line, "# HELP "), strings.HasPrefix(line, "# TYPE "):
+			name = strings.Fields(line)[2]
+		default:
+			name = line[:strings.IndexAny(line, "{ ")]
+		}
+		if name != current {
+			if done[name] {
+				t.Fatalf("family %s interleaved", name)
+			}
+			done[current] = true
+			current = name
+		}
+	}
+}
+
+func TestWeightsClampAndSkipMissingTarget(t *testing.T) {
+	over := facts("ns", "over", "t", canary.PhaseProgressing)
+	over.CanaryWeight = 250
+	none := facts("ns", "none", "", canary.PhaseProgressing)
+	var buf bytes.Buffer
+	if err := Write(&buf, []*Canary{Prepare(none, [NumTransitionPhases]uint64{}), Prepare(over, [NumTransitionPhases]uint64{})}); err != nil {
+		t.Fatal(err)
+	}
+	fams := Parse(t, buf.Bytes())
+	if n := len(fams["flagger_canary_weight"].Metric); n != 2 {
+		t.Errorf("want 2 weight series (none for the canary without target), got %d", n)
+	}
+	if v := value(t, fams, "flagger_canary_weight", map[string]string{"workload": "t-primary"}); v != 0 {
+		t.Errorf("primary weight %v", v)
+	}
+	if v := value(t, fams, "flagger_canary_status_canary_weight", map[string]string{"canary": "over"}); v != 250 {
+		t.Errorf("raw weight must be kept: %v", v)
+	}
+}
+
+func TestWriteEmpty(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	Parse(t, buf.Bytes())
+	if n := strings.Count(buf.String(), "# TYPE "); n != len(Families) {
+		t.Errorf("want TYPE for all %d families of an empty fleet, got %d", len(Families), n)
+	}
+}
+
+func TestWritersMatchFamilies(t *testing.T) {
+	if len(writers) != len(Families) {
+		t.Fatalf("%d writers for %d families", len(writers), len(Families))
+	}
+}

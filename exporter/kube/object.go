@@ -1,0 +1,46 @@
+package kube
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+)
+
+// object is what the informer's cache keeps per Canary instead of the whole
+// unstructured object (tens of kilobytes with managedFields and spec): the
+// identity the cache needs for its keys and the decoded facts.
+type object struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta // Name, Namespace, UID and ResourceVersion only
+
+	facts    canary.Canary
+	warnings []string
+	err      error // the object could not be decoded; facts are empty
+}
+
+func (o *object) DeepCopyObject() runtime.Object {
+	c := *o
+	o.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	c.warnings = append([]string(nil), o.warnings...)
+	return &c
+}
+
+// transform decodes a Canary as it enters the informer's queue, so the cache
+// never holds the unstructured object. Anything else passes through (the
+// informer also queues tombstones).
+func transform(in any) (any, error) {
+	u, ok := in.(*unstructured.Unstructured)
+	if !ok {
+		return in, nil
+	}
+	o := &object{ObjectMeta: metav1.ObjectMeta{
+		Name:            u.GetName(),
+		Namespace:       u.GetNamespace(),
+		UID:             u.GetUID(),
+		ResourceVersion: u.GetResourceVersion(),
+	}}
+	o.facts, o.warnings, o.err = canary.Decode(u.Object)
+	return o, nil
+}

@@ -1,0 +1,215 @@
+// Package kube watches Flagger Canary objects with client-go informers and
+// feeds their decoded facts to a Sink. It survives a missing CRD, missing
+// RBAC and API server restarts: client-go's reflector retries with backoff,
+// and this package reports each kind of failure once, with its fix.
+package kube
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+)
+
+// CanaryResource is Flagger's Canary resource.
+var CanaryResource = schema.GroupVersionResource{Group: "flagger.app", Version: "v1beta1", Resource: "canaries"}
+
+// Sink receives every change to a canary.
+type Sink interface {
+	Upsert(canary.Canary) (canary.Phase, bool)
+	Delete(namespace, name string) bool
+}
+
+// Config configures a Watcher.
+type Config struct {
+	Client        dynamic.Interface
+	Namespaces    []string // nil or empty: all namespaces
+	LabelSelector string
+	Sink          Sink
+	Logger        log.Logger
+	Registerer    prometheus.Registerer
+}
+
+// Watcher runs one informer per watched namespace (one in all for the
+// cluster-wide default).
+type Watcher struct {
+	informers []cache.SharedIndexInformer
+	factories []dynamicinformer.DynamicSharedInformerFactory
+	sink      Sink
+	logger    log.Logger
+	metrics   *metrics
+
+	mu      sync.Mutex
+	problem string // reason of the failure being reported, "" when healthy
+}
+
+// New validates the configuration and sets up the informers.
+func New(c Config) (*Watcher, error) {
+	if c.LabelSelector != "" {
+		if _, err := labels.Parse(c.LabelSelector); err != nil {
+			return nil, fmt.Errorf("invalid label selector %q: %w", c.LabelSelector, err)
+		}
+	}
+	w := &Watcher{sink: c.Sink, logger: c.Logger}
+	namespaces := dedupe(c.Namespaces)
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	tweak := func(o *metav1.ListOptions) { o.LabelSelector = c.LabelSelector }
+	for _, ns := range namespaces {
+		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns, tweak)
+		inf := f.ForResource(CanaryResource).Informer()
+		if err := inf.SetTransform(transform); err != nil {
+			return nil, err
+		}
+		if err := inf.SetWatchErrorHandlerWithContext(w.watchError); err != nil {
+			return nil, err
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+			AddFunc:    w.upsert,
+			UpdateFunc: func(_, obj any) { w.upsert(obj) },
+			DeleteFunc: w.delete,
+		}); err != nil {
+			return nil, err
+		}
+		w.factories = append(w.factories, f)
+		w.informers = append(w.informers, inf)
+	}
+	w.metrics = newMetrics(c.Registerer, w)
+	return w, nil
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Run starts the informers and blocks until ctx is done.
+func (w *Watcher) Run(ctx context.Context) {
+	for _, f := range w.factories {
+		f.Start(ctx.Done())
+	}
+	go w.reportSync(ctx)
+	<-ctx.Done()
+	for _, f := range w.factories {
+		f.Shutdown()
+	}
+}
+
+// reportSync logs once when every informer has listed its canaries.
+func (w *Watcher) reportSync(ctx context.Context) {
+	start := time.Now()
+	syncs := make([]cache.InformerSynced, len(w.informers))
+	for i, inf := range w.informers {
+		syncs[i] = inf.HasSynced
+	}
+	if cache.WaitForCacheSync(ctx.Done(), syncs...) {
+		level.Info(w.logger).Log("msg", "canary cache synced", "canaries", w.count(), "duration", time.Since(start))
+	}
+}
+
+func (w *Watcher) count() int {
+	n := 0
+	for _, inf := range w.informers {
+		n += len(inf.GetStore().ListKeys())
+	}
+	return n
+}
+
+// Synced returns nil once every informer has completed its first list, and
+// otherwise why not.
+func (w *Watcher) Synced() error {
+	for _, inf := range w.informers {
+		if !inf.HasSynced() {
+			w.mu.Lock()
+			p := w.problem
+			w.mu.Unlock()
+			if p != "" {
+				return fmt.Errorf("canary cache not synced: %s", p)
+			}
+			return errors.New("canary cache not synced yet")
+		}
+	}
+	return nil
+}
+
+func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
+	p := classify(err)
+	w.metrics.watchErrors.WithLabelValues(p.reason).Inc()
+	if p.fix == "" {
+		level.Debug(w.logger).Log("msg", "canary watch ended, client-go re-establishes it", "reason", p.reason, "err", err)
+		return
+	}
+	w.mu.Lock()
+	first := w.problem != p.reason
+	w.problem = p.reason
+	w.mu.Unlock()
+	if first {
+		level.Error(w.logger).Log("msg", "cannot list or watch canaries; retrying with backoff", "reason", p.reason, "fix", p.fix, "err", err)
+	} else {
+		level.Debug(w.logger).Log("msg", "canary watch still failing", "reason", p.reason, "err", err)
+	}
+}
+
+// recovered clears a reported problem when objects flow again.
+func (w *Watcher) recovered() {
+	w.mu.Lock()
+	p := w.problem
+	w.problem = ""
+	w.mu.Unlock()
+	if p != "" {
+		level.Info(w.logger).Log("msg", "canary watch recovered", "previous_problem", p)
+	}
+}
+
+func (w *Watcher) upsert(obj any) {
+	o, ok := obj.(*object)
+	if !ok {
+		return
+	}
+	w.recovered()
+	if o.err != nil {
+		w.metrics.decodeErrors.Inc()
+		level.Warn(w.logger).Log("msg", "canary not exported", "namespace", o.Namespace, "name", o.Name, "err", o.err)
+		return
+	}
+	if len(o.warnings) > 0 {
+		w.metrics.decodeWarnings.Inc()
+		level.Debug(w.logger).Log("msg", "canary exported with fields ignored", "namespace", o.Namespace, "name", o.Name, "warnings", fmt.Sprint(o.warnings))
+	}
+	w.sink.Upsert(o.facts)
+}
+
+func (w *Watcher) delete(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		if o, ok := tomb.Obj.(*object); ok {
+			obj = o
+		} else if ns, name, err := cache.SplitMetaNamespaceKey(tomb.Key); err == nil {
+			w.sink.Delete(ns, name)
+			return
+		}
+	}
+	if o, ok := obj.(*object); ok {
+		w.sink.Delete(o.Namespace, o.Name)
+	}
+}

@@ -1,0 +1,85 @@
+package store
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+)
+
+func c(ns, name string, phase canary.Phase) canary.Canary {
+	return canary.Canary{Namespace: ns, Name: name, Phase: phase}
+}
+
+func TestOrderAndDelete(t *testing.T) {
+	s := New()
+	for _, k := range [][2]string{{"b", "x"}, {"a", "z"}, {"a", "b"}, {"c", "a"}, {"a", "m"}} {
+		s.Upsert(c(k[0], k[1], canary.PhaseUnknown))
+	}
+	got := ""
+	for _, e := range s.Snapshot() {
+		got += e.Facts.Namespace + "/" + e.Facts.Name + " "
+	}
+	if got != "a/b a/m a/z b/x c/a " {
+		t.Fatalf("order %q", got)
+	}
+	if !s.Delete("a", "m") || s.Delete("a", "m") || s.Len() != 4 {
+		t.Fatalf("delete: len %d", s.Len())
+	}
+	if snap := s.Snapshot(); snap[1].Facts.Name != "z" {
+		t.Fatalf("after delete: %v", snap[1].Facts)
+	}
+}
+
+func TestTransitionsCountPhaseChangesOnly(t *testing.T) {
+	s := New()
+	s.Upsert(c("ns", "a", canary.PhaseProgressing)) // first sight: no transition
+	s.Upsert(c("ns", "a", canary.PhaseProgressing)) // unchanged
+	s.Upsert(c("ns", "a", canary.PhaseFailed))
+	s.Upsert(c("ns", "a", canary.PhaseProgressing))
+	s.Upsert(c("ns", "a", canary.PhaseUnknown)) // status wiped: not a transition
+	s.Upsert(c("ns", "a", canary.PhaseProgressing))
+	tr := s.Snapshot()[0].Transitions
+	if tr[canary.PhaseProgressing] != 2 || tr[canary.PhaseFailed] != 1 {
+		t.Fatalf("transitions %v", tr)
+	}
+	var sum uint64
+	for _, n := range tr {
+		sum += n
+	}
+	if sum != 3 {
+		t.Fatalf("unexpected transitions %v", tr)
+	}
+	// A deleted and recreated canary starts from zero.
+	s.Delete("ns", "a")
+	s.Upsert(c("ns", "a", canary.PhaseFailed))
+	if s.Snapshot()[0].Transitions[canary.PhaseFailed] != 0 {
+		t.Fatal("recreated canary kept old counters")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	s := New()
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				s.Upsert(c(fmt.Sprint("ns", w), fmt.Sprint(i%50), canary.Phase(i%canary.NumPhases)))
+				if i%7 == 0 {
+					s.Delete(fmt.Sprint("ns", w), fmt.Sprint(i%50))
+				}
+				_ = s.Snapshot()
+			}
+		}(w)
+	}
+	wg.Wait()
+	snap := s.Snapshot()
+	for i := 1; i < len(snap); i++ {
+		if less(snap[i].Facts.Namespace, snap[i].Facts.Name, snap[i-1]) <= 0 {
+			t.Fatalf("not sorted at %d", i)
+		}
+	}
+}
