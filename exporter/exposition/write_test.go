@@ -6,11 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 func facts(ns, name, target string, phase canary.Phase) canary.Canary {
@@ -21,53 +18,6 @@ func facts(ns, name, target string, phase canary.Phase) canary.Canary {
 		Threshold: 5, AnalysisIterations: canary.Absent, MaxWeight: 50, StepWeight: 10,
 		IntervalSeconds: 15, ProgressDeadlineSeconds: 600,
 	}
-}
-
-// Parse parses exposition text with prometheus/common's parser, failing the
-// test on any format error.
-func Parse(t *testing.T, text []byte) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(text))
-	if err != nil {
-		t.Fatalf("exposition does not parse: %v\n%s", err, text)
-	}
-	return fams
-}
-
-// value finds the one series of family with the given label values.
-func value(t *testing.T, fams map[string]*dto.MetricFamily, family string, labels map[string]string) float64 {
-	t.Helper()
-	f, ok := fams[family]
-	if !ok {
-		t.Fatalf("family %s missing", family)
-	}
-	var found []float64
-	for _, m := range f.Metric {
-		match := true
-		for k, v := range labels {
-			got := ""
-			for _, lp := range m.Label {
-				if lp.GetName() == k {
-					got = lp.GetValue()
-				}
-			}
-			if got != v {
-				match = false
-			}
-		}
-		if match {
-			if m.Gauge != nil {
-				found = append(found, m.Gauge.GetValue())
-			} else {
-				found = append(found, m.Counter.GetValue())
-			}
-		}
-	}
-	if len(found) != 1 {
-		t.Fatalf("%s%v: want one series, found %d", family, labels, len(found))
-	}
-	return found[0]
 }
 
 func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
@@ -83,7 +33,7 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 	if err := Write(&buf, cs); err != nil {
 		t.Fatal(err)
 	}
-	fams := Parse(t, buf.Bytes())
+	fams := testutil.ParseText(t, buf.Bytes())
 	// Every family but analysis_iterations (absent on all three) has samples.
 	if len(fams) != len(Families)-1 {
 		t.Errorf("want %d families, got %d", len(Families)-1, len(fams))
@@ -106,16 +56,16 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 		}
 		return m
 	}
-	if v := value(t, fams, "flagger_canary_status", with("name", "podinfo")); v != 0 {
+	if v := testutil.Value(t, fams, "flagger_canary_status", with("name", "podinfo")); v != 0 {
 		t.Errorf("status of Progressing = %v", v)
 	}
-	if p, c := value(t, fams, "flagger_canary_weight", with("workload", "podinfo-primary")), value(t, fams, "flagger_canary_weight", with("workload", "podinfo")); p != 70 || c != 30 {
+	if p, c := testutil.Value(t, fams, "flagger_canary_weight", with("workload", "podinfo-primary")), testutil.Value(t, fams, "flagger_canary_weight", with("workload", "podinfo")); p != 70 || c != 30 {
 		t.Errorf("weights %v/%v", p, c)
 	}
-	if v := value(t, fams, "flagger_canary_total", map[string]string{"namespace": "alpha"}); v != 2 {
+	if v := testutil.Value(t, fams, "flagger_canary_total", map[string]string{"namespace": "alpha"}); v != 2 {
 		t.Errorf("alpha total %v", v)
 	}
-	if v := value(t, fams, "flagger_canary_info", with("strategy", "canary")); v != 1 {
+	if v := testutil.Value(t, fams, "flagger_canary_info", with("strategy", "canary")); v != 1 {
 		t.Errorf("info %v", v)
 	}
 	for _, p := range canary.Phases {
@@ -123,14 +73,14 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 		if p == "Progressing" {
 			want = 1
 		}
-		if v := value(t, fams, "flagger_canary_status_phase", with("phase", p)); v != want {
+		if v := testutil.Value(t, fams, "flagger_canary_status_phase", with("phase", p)); v != want {
 			t.Errorf("phase %s = %v", p, v)
 		}
 	}
-	if v := value(t, fams, "flagger_canary_status_promoted", with("status", "Unknown")); v != 1 {
+	if v := testutil.Value(t, fams, "flagger_canary_status_promoted", with("status", "Unknown")); v != 1 {
 		t.Errorf("promoted Unknown = %v", v)
 	}
-	if v := value(t, fams, "flagger_canary_status_last_transition_timestamp_seconds", id); v != 1700000000.5 {
+	if v := testutil.Value(t, fams, "flagger_canary_status_last_transition_timestamp_seconds", id); v != 1700000000.5 {
 		t.Errorf("last transition %v", v)
 	}
 	if _, ok := fams["flagger_canary_analysis_iterations"]; ok {
@@ -139,13 +89,13 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 
 	// Escaped label values round-trip exactly.
 	wid := map[string]string{"namespace": "test", "canary": weird.Name}
-	if v := value(t, fams, "flagger_canary_status", wid); v != 2 {
+	if v := testutil.Value(t, fams, "flagger_canary_status", wid); v != 2 {
 		t.Errorf("weird canary status %v", v)
 	}
-	if v := value(t, fams, "flagger_canary_weight", map[string]string{"canary": weird.Name, "workload": `tar"get-primary`}); v != 70 {
+	if v := testutil.Value(t, fams, "flagger_canary_weight", map[string]string{"canary": weird.Name, "workload": `tar"get-primary`}); v != 70 {
 		t.Errorf("weird weight %v", v)
 	}
-	if v := value(t, fams, "flagger_canary_transitions_total", map[string]string{"canary": weird.Name, "phase": "Progressing"}); v != 2 {
+	if v := testutil.Value(t, fams, "flagger_canary_transitions_total", map[string]string{"canary": weird.Name, "phase": "Progressing"}); v != 2 {
 		t.Errorf("transitions %v", v)
 	}
 	assertNotInterleaved(t, buf.Bytes())
@@ -186,14 +136,14 @@ func TestWeightsClampAndSkipMissingTarget(t *testing.T) {
 	if err := Write(&buf, []*Canary{Prepare(none, [NumTransitionPhases]uint64{}), Prepare(over, [NumTransitionPhases]uint64{})}); err != nil {
 		t.Fatal(err)
 	}
-	fams := Parse(t, buf.Bytes())
+	fams := testutil.ParseText(t, buf.Bytes())
 	if n := len(fams["flagger_canary_weight"].Metric); n != 2 {
 		t.Errorf("want 2 weight series (none for the canary without target), got %d", n)
 	}
-	if v := value(t, fams, "flagger_canary_weight", map[string]string{"workload": "t-primary"}); v != 0 {
+	if v := testutil.Value(t, fams, "flagger_canary_weight", map[string]string{"workload": "t-primary"}); v != 0 {
 		t.Errorf("primary weight %v", v)
 	}
-	if v := value(t, fams, "flagger_canary_status_canary_weight", map[string]string{"canary": "over"}); v != 250 {
+	if v := testutil.Value(t, fams, "flagger_canary_status_canary_weight", map[string]string{"canary": "over"}); v != 250 {
 		t.Errorf("raw weight must be kept: %v", v)
 	}
 }
@@ -203,7 +153,7 @@ func TestWriteEmpty(t *testing.T) {
 	if err := Write(&buf, nil); err != nil {
 		t.Fatal(err)
 	}
-	Parse(t, buf.Bytes())
+	testutil.ParseText(t, buf.Bytes())
 	if n := strings.Count(buf.String(), "# TYPE "); n != len(Families) {
 		t.Errorf("want TYPE for all %d families of an empty fleet, got %d", len(Families), n)
 	}
