@@ -25,7 +25,7 @@ func base() map[string]any {
 		"status": map[string]any{
 			"phase": "Progressing", "failedChecks": int64(2), "canaryWeight": int64(15), "iterations": int64(0),
 			"lastTransitionTime": "2026-01-02T03:05:00Z",
-			"conditions": []any{map[string]any{"type": "Promoted", "status": "Unknown", "reason": "Progressing"}},
+			"conditions":         []any{map[string]any{"type": "Promoted", "status": "Unknown", "reason": "Progressing"}},
 		},
 	}
 }
