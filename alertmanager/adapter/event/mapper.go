@@ -1,0 +1,148 @@
+package event
+
+import (
+	"strconv"
+	"text/template"
+	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/payload"
+)
+
+// Mapper turns alerts into events by compiled Rules. It is immutable and safe
+// for concurrent use; a config reload builds a new one.
+type Mapper struct {
+	nameLabels, namespaceLabels []string
+	phaseLabel, severityLabel   string
+	phases                      map[string]string
+	lifecycle, lifecycleSev     map[string]bool
+	metaLabels, metaAnnotations []string
+	message, fallback           *template.Template
+}
+
+// Result is what one notification maps to.
+type Result struct {
+	Events   []Event
+	Rejected []Rejection
+	// TemplateErr is the first message-template failure, if any; those events
+	// carry the default message instead, so the event still goes out.
+	TemplateErr error
+}
+
+// Map maps every alert of msg. now stands in for a timestamp Alertmanager did
+// not send (a resolved alert without endsAt), which only hand-made bodies do.
+func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
+	res := Result{Events: make([]Event, 0, len(msg.Alerts))}
+	for i := range msg.Alerts {
+		a := &msg.Alerts[i]
+		name := first(a.Labels, m.nameLabels)
+		ns := first(a.Labels, m.namespaceLabels)
+		if name == "" || ns == "" {
+			reason := ReasonMissingName
+			if name != "" {
+				reason = ReasonMissingNamespace
+			}
+			res.Rejected = append(res.Rejected, Rejection{Index: i, Fingerprint: a.Fingerprint, Reason: reason})
+			continue
+		}
+		phase := m.phase(a)
+		msgText, err := m.render(msg, a, name, ns, phase)
+		if err != nil && res.TemplateErr == nil {
+			res.TemplateErr = err
+		}
+		meta := make(map[string]string, 3+len(m.metaLabels)+len(m.metaAnnotations))
+		m.extra(meta, a)
+		meta[KeyMessage] = msgText
+		meta[KeyType] = m.eventType(a)
+		meta[KeyTimestamp] = strconv.FormatInt(timestamp(a, now).UnixMilli(), 10)
+		res.Events = append(res.Events, Event{
+			Name:      name,
+			Namespace: ns,
+			Phase:     phase,
+			Checksum:  checksum(a, name, ns, phase),
+			Metadata:  meta,
+			Labels:    a.Labels,
+		})
+	}
+	return res
+}
+
+// phase: an explicit phase label wins (the exporter's alerts know the phase),
+// then the per-alertname table, then the alert's own state.
+func (m *Mapper) phase(a *payload.Alert) string {
+	if p := a.Labels[m.phaseLabel]; Phases[p] {
+		return p
+	}
+	if p, ok := m.phases[a.Labels["alertname"]]; ok {
+		return p
+	}
+	if a.Firing() {
+		return "Failed"
+	}
+	return "Succeeded"
+}
+
+// eventType: Flagger reports rollout steps as Normal and faults as Warning, so
+// lifecycle alerts stay Normal while firing; anything else is a Warning while
+// it fires and Normal once resolved.
+func (m *Mapper) eventType(a *payload.Alert) string {
+	if !a.Firing() || m.lifecycle[a.Labels["alertname"]] || m.lifecycleSev[a.Labels[m.severityLabel]] {
+		return TypeNormal
+	}
+	return TypeWarning
+}
+
+func (m *Mapper) render(msg *payload.Message, a *payload.Alert, name, ns, phase string) (string, error) {
+	d := &MessageData{
+		Status: a.Status, Labels: a.Labels, Annotations: a.Annotations,
+		StartsAt: a.StartsAt, EndsAt: a.EndsAt, GeneratorURL: a.GeneratorURL, Fingerprint: a.Fingerprint,
+		Name: name, Namespace: ns, Phase: phase,
+		Receiver: msg.Receiver, ExternalURL: msg.ExternalURL,
+		GroupLabels: msg.GroupLabels, CommonLabels: msg.CommonLabels, CommonAnnotations: msg.CommonAnnotations,
+	}
+	s, err := render(m.message, d)
+	if err != nil {
+		s, _ = render(m.fallback, d)
+	}
+	if s == "" {
+		// Flagger never sends an empty message; say at least what fired.
+		s = cmpOr(a.Labels["alertname"], "alert") + " is " + a.Status
+	}
+	return s, err
+}
+
+// extra copies the configured labels, then annotations, so an annotation wins
+// over a label of the same name. Compile refused reserved names already; the
+// caller writes the reserved keys afterwards regardless.
+func (m *Mapper) extra(meta map[string]string, a *payload.Alert) {
+	for _, k := range m.metaLabels {
+		if v := a.Labels[k]; v != "" {
+			meta[k] = v
+		}
+	}
+	for _, k := range m.metaAnnotations {
+		if v := a.Annotations[k]; v != "" {
+			meta[k] = v
+		}
+	}
+}
+
+// timestamp: when the alert started firing, or when it ended.
+func timestamp(a *payload.Alert, now time.Time) time.Time {
+	t := a.StartsAt
+	if !a.Firing() {
+		t = a.EndsAt
+	}
+	if t.IsZero() || t.Year() <= 1 {
+		return now
+	}
+	return t
+}
+
+func first(l map[string]string, names []string) string {
+	for _, n := range names {
+		if v := l[n]; v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,55 @@
+package handler
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+type metrics struct {
+	requests       *prometheus.CounterVec
+	duration       prometheus.Histogram
+	alerts         *prometheus.CounterVec
+	rejected       *prometheus.CounterVec
+	truncated      prometheus.Counter
+	templateErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	m := &metrics{
+		requests: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_requests_total",
+			Help: "Webhook requests received, by the status code answered.",
+		}, []string{"code"}),
+		duration: f.NewHistogram(prometheus.HistogramOpts{
+			Name:                        "flagger_event_adapter_request_duration_seconds",
+			Help:                        "Time from receiving a webhook request to answering it, delivery included.",
+			Buckets:                     []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+			NativeHistogramBucketFactor: 1.1,
+		}),
+		alerts: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_alerts_received_total",
+			Help: "Alerts received in valid webhook requests, by status.",
+		}, []string{"status"}),
+		rejected: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_alerts_rejected_total",
+			Help: "Alerts that could not become a Flagger event, by reason; answered 2xx, so never retried.",
+		}, []string{"reason"}),
+		truncated: f.NewCounter(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_alerts_truncated_total",
+			Help: "Alerts Alertmanager left out of notifications (max_alerts), as it reported in truncatedAlerts.",
+		}),
+		templateErrors: f.NewCounter(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_message_template_errors_total",
+			Help: "Notifications where the message template failed for some alert; those events carry the default message.",
+		}),
+	}
+	// Pre-create the series dashboards and alerts look for, so they exist at 0.
+	for _, s := range []string{"firing", "resolved"} {
+		m.alerts.WithLabelValues(s)
+	}
+	for _, r := range []string{"missing_name", "missing_namespace"} {
+		m.rejected.WithLabelValues(r)
+	}
+	return m
+}

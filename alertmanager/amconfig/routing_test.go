@@ -1,0 +1,206 @@
+package amconfig
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/alertmanager/alert"
+	"github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
+	"github.com/prometheus/alertmanager/eventrecorder"
+	"github.com/prometheus/alertmanager/marker"
+	"github.com/prometheus/alertmanager/notify"
+	"github.com/prometheus/alertmanager/provider/mem"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// routeOf is where an alert goes: receiver and the labels it is grouped by.
+type routeOf struct {
+	receiver string
+	groupBy  string
+}
+
+func matchRoutes(root *dispatch.Route, a *alert.Alert) []routeOf {
+	var out []routeOf
+	for _, r := range root.Match(a.Labels) {
+		var gb []string
+		for ln := range r.RouteOpts.GroupBy {
+			gb = append(gb, string(ln))
+		}
+		sort.Strings(gb)
+		if r.RouteOpts.GroupByAll {
+			gb = []string{"..."}
+		}
+		out = append(out, routeOf{r.RouteOpts.Receiver, strings.Join(gb, ",")})
+	}
+	return out
+}
+
+const (
+	perCanary   = "canary,cluster,namespace"
+	perWorkload = "cluster,name,namespace"
+	perAlert    = "..."
+	pagerGroup  = "alertname,canary,cluster,name,namespace"
+	legacyGroup = "canary,cluster,name,namespace"
+)
+
+var (
+	adapter = routeOf{"flagger-event-adapter", perAlert}
+	chat    = routeOf{"flagger-chat", perCanary}
+	pager   = routeOf{"flagger-pager", pagerGroup}
+	legacy  = routeOf{"flagger-teams-legacy", legacyGroup}
+)
+
+// Each alert reaches exactly the intended receivers, in route order:
+// lifecycle steps go to the adapter and chat and never to the pager, critical
+// alerts add the pager, non-Flagger alerts stay on the default route.
+func TestRouting(t *testing.T) {
+	cfg := loadConfig(t)
+	root := dispatch.NewRoute(cfg.Route, nil)
+	lc := lifecycleAlerts("podinfo", "test")
+	withLegacy := problem("FlaggerCanaryWaitingPromotionTooLong", "warning", "podinfo", "test", map[string]string{"flagger_teams_legacy": "true"})
+	exporterRollback := flaggerRollback("podinfo", "test")
+	exporterRollback.Labels["canary"] = "podinfo"
+
+	cases := []struct {
+		name  string
+		alert *alert.Alert
+		want  []routeOf
+	}{
+		{"Initialized", lc["FlaggerCanaryInitialized"], []routeOf{adapter, chat}},
+		{"NewRevision", lc["FlaggerCanaryNewRevision"], []routeOf{adapter, chat}},
+		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, chat}},
+		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, chat}},
+		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, chat}},
+		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{adapter, chat}},
+		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
+		{"ProgressDeadlineExceeded", problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
+		{"FailedChecksRising", problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil), []routeOf{adapter, chat}},
+		{"SilentRollback", problem("FlaggerCanarySilentRollback", "warning", "podinfo", "test", nil), []routeOf{adapter, chat}},
+		{"ExporterDown", exporterAlert("FlaggerExporterDown", "critical"), []routeOf{adapter, pager, chat}},
+		{"ExporterNotSynced", exporterAlert("FlaggerExporterNotSynced", "warning"), []routeOf{adapter, chat}},
+		{"Flagger's canary_rollback", flaggerRollback("frontend", "prod"), []routeOf{adapter, {"flagger-chat", perWorkload}}},
+		{"exporter's canary_rollback", exporterRollback, []routeOf{adapter, chat}},
+		{"legacy Teams opt-in", withLegacy, []routeOf{adapter, legacy, chat}},
+		{"not a canary alert", newAlert(false, map[string]string{"alertname": "KubePodCrashLooping", "severity": "critical", "namespace": "test"}, nil),
+			[]routeOf{{"default", "alertname,cluster,namespace"}}},
+	}
+	for _, c := range cases {
+		if got := matchRoutes(root, c.alert); !slices.Equal(got, c.want) {
+			t.Errorf("%s: routes %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Lifecycle notifications must never page, whatever else they carry.
+func TestInfoNeverPages(t *testing.T) {
+	root := dispatch.NewRoute(loadConfig(t).Route, nil)
+	for name, a := range lifecycleAlerts("podinfo", "test") {
+		a.Labels["flagger_teams_legacy"] = "true"
+		for _, r := range matchRoutes(root, a) {
+			if r.receiver == "flagger-pager" || r.receiver == "default" {
+				t.Errorf("%s reaches %s", name, r.receiver)
+			}
+		}
+	}
+}
+
+// The chat route's timing makes one rollout one conversation: prompt first
+// message, short updates, rare repeats, resolved messages on.
+func TestChatTiming(t *testing.T) {
+	cfg := loadConfig(t)
+	flagger := cfg.Route.Routes[0]
+	if time.Duration(*flagger.GroupWait) > 30*time.Second || time.Duration(*flagger.GroupInterval) > 5*time.Minute || time.Duration(*flagger.RepeatInterval) < 4*time.Hour {
+		t.Errorf("chat timing wait=%v interval=%v repeat=%v", flagger.GroupWait, flagger.GroupInterval, flagger.RepeatInterval)
+	}
+	for _, r := range cfg.Receivers {
+		for _, c := range r.SlackConfigs {
+			if !c.SendResolved() {
+				t.Errorf("%s: slack send_resolved off", r.Name)
+			}
+		}
+		for _, c := range r.MSTeamsV2Configs {
+			if !c.SendResolved() {
+				t.Errorf("%s: msteamsv2 send_resolved off", r.Name)
+			}
+		}
+	}
+}
+
+// Alertmanager's dispatcher, fed a rollout's alerts, puts all of one
+// canary's alerts in one chat group, gives the adapter one group per alert,
+// and keeps canaries apart.
+func TestOneRolloutOneConversation(t *testing.T) {
+	cfg := loadConfig(t)
+	groups := dispatchGroups(t, cfg,
+		lifecycleAlerts("podinfo", "test")["FlaggerCanaryPromoted"],
+		problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil),
+		problem("FlaggerCanaryWaitingPromotionTooLong", "warning", "podinfo", "test", nil),
+		lifecycleAlerts("frontend", "test")["FlaggerCanaryNewRevision"],
+	)
+	chatGroups := map[string]int{}
+	adapterGroups := 0
+	for _, g := range groups {
+		switch g.Receiver {
+		case "flagger-chat":
+			chatGroups[string(g.Labels["canary"])] = len(g.Alerts)
+		case "flagger-event-adapter":
+			adapterGroups++
+			if len(g.Alerts) != 1 {
+				t.Errorf("adapter group %v has %d alerts", g.Labels, len(g.Alerts))
+			}
+		default:
+			t.Errorf("unexpected receiver %s", g.Receiver)
+		}
+	}
+	if chatGroups["podinfo"] != 3 || chatGroups["frontend"] != 1 || len(chatGroups) != 2 || adapterGroups != 4 {
+		t.Errorf("chat groups %v, adapter groups %d", chatGroups, adapterGroups)
+	}
+}
+
+// dispatchGroups runs Alertmanager's dispatcher over the alerts and returns
+// its aggregation groups (no notification is sent: the stage is a no-op).
+func dispatchGroups(t *testing.T, cfg *config.Config, alerts ...*alert.Alert) dispatch.AlertGroups {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	reg := prometheus.NewRegistry()
+	provider, err := mem.NewAlerts(context.Background(), time.Hour, 0, nil, log, eventrecorder.NopRecorder(), reg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer provider.Close()
+	noop := notify.StageFunc(func(ctx context.Context, _ *slog.Logger, as ...*alert.Alert) (context.Context, []*alert.Alert, error) {
+		return ctx, as, nil
+	})
+	d := dispatch.NewDispatcher(provider, dispatch.NewRoute(cfg.Route, nil), noop, marker.NewGroupMarker(),
+		func(time.Duration) time.Duration { return 0 }, time.Hour, nil, log, eventrecorder.NopRecorder(),
+		dispatch.NewDispatcherMetrics(false, reg, nil), nil)
+	go d.Run(time.Now())
+	defer d.Stop()
+	if err := provider.Put(context.Background(), alerts...); err != nil {
+		t.Fatal(err)
+	}
+	all := func(*dispatch.Route) bool { return true }
+	every := func(*alert.Alert, time.Time) bool { return true }
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		groups, _, err := d.Groups(context.Background(), all, every)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, g := range groups {
+			n += len(g.Alerts)
+		}
+		// Each alert lands in the adapter's group and one chat group.
+		if n == 2*len(alerts) || time.Now().After(deadline) {
+			return groups
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,0 +1,163 @@
+package amconfig
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
+)
+
+// The Alertmanager server the project runs (bin/alertmanager, 0.31), started
+// with the example, delivers a rollout's alerts to every receiver. The copy
+// it runs differs from the example only in where the secrets are, where the
+// templates are, the PagerDuty URL, and shorter group waits.
+func TestServerDeliversExample(t *testing.T) {
+	dir := t.TempDir()
+	svc := map[string]*service{
+		"slack-url":            newService(t, http.StatusOK, "text/plain", "ok"),
+		"msteams-workflow-url": newService(t, http.StatusAccepted, "", ""),
+		"msteams-legacy-url":   newService(t, http.StatusOK, "text/plain", "1"),
+		"event-adapter-url":    newService(t, http.StatusOK, "", ""),
+	}
+	pager := newService(t, http.StatusAccepted, "application/json", `{"status":"success"}`)
+	secrets := filepath.Join(dir, "secrets") + "/"
+	if err := os.Mkdir(secrets, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for key, s := range svc {
+		if err := os.WriteFile(secrets+key, []byte(s.url+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(secrets+"pagerduty-routing-key", []byte("key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := os.ReadFile(configFile(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.NewReplacer(
+		"/etc/alertmanager/secrets/flagger/", secrets,
+		"- templates/*.tmpl", "- "+filepath.Join(testutil.RepoRoot(t), "alertmanager", "templates", "*.tmpl"),
+		"group_wait: 10s", "group_wait: 1s",
+		"group_wait: 30s", "group_wait: 1s",
+		"- routing_key_file:", "- url: "+pager.url+"\n        routing_key_file:",
+	).Replace(string(raw))
+	cfgFile := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var logs bytes.Buffer
+	cmd := exec.CommandContext(ctx, testutil.Tool(t, "alertmanager"),
+		"--config.file="+cfgFile, "--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=", "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("alertmanager log:\n%s", logs.String())
+		}
+	}()
+	base := "http://" + addr
+	waitFor(t, 15*time.Second, "alertmanager ready", func() bool {
+		resp, err := http.Get(base + "/-/ready")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+
+	step := lifecycleAlerts("podinfo", "test")["FlaggerCanaryNewRevision"]
+	stuck := problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", map[string]string{"phase": "Progressing"})
+	var body []map[string]any
+	for _, a := range []*struct{ l, an map[string]string }{
+		{labelMap(step.Labels), labelMap(step.Annotations)},
+		{labelMap(stuck.Labels), labelMap(stuck.Annotations)},
+	} {
+		body = append(body, map[string]any{"labels": a.l, "annotations": a.an, "generatorURL": step.GeneratorURL})
+	}
+	b, _ := json.Marshal(body)
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(b))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("post alerts: %v %v", err, resp)
+	}
+	resp.Body.Close()
+
+	count := func(s *service) int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.bodies) }
+	waitFor(t, 20*time.Second, "notifications", func() bool {
+		return count(svc["slack-url"]) >= 1 && count(svc["msteams-workflow-url"]) >= 1 &&
+			count(svc["event-adapter-url"]) >= 2 && count(pager) >= 1
+	})
+
+	m := checkSlack(t, svc["slack-url"].last(t))
+	if want := "⏱️ Progress deadline exceeded [2 firing] · podinfo.test (prod-eu)"; m.Attachments[0].Title != want {
+		t.Errorf("slack title %q, want %q", m.Attachments[0].Title, want)
+	}
+	title, text := checkAdaptiveCard(t, svc["msteams-workflow-url"].last(t))
+	if !strings.Contains(title, "podinfo.test") || !strings.Contains(text, "New revision detected! Scaling up podinfo.test") {
+		t.Errorf("card: %q\n%s", title, text)
+	}
+	// One alert per adapter message; the step never pages.
+	adapter := svc["event-adapter-url"]
+	adapter.mu.Lock()
+	defer adapter.mu.Unlock()
+	for _, raw := range adapter.bodies {
+		var wh struct{ Alerts []any }
+		if err := json.Unmarshal(raw, &wh); err != nil || len(wh.Alerts) != 1 {
+			t.Errorf("adapter message: %s", raw)
+		}
+	}
+	if p := string(pager.last(t)); strings.Contains(p, "FlaggerCanaryNewRevision") || !strings.Contains(p, "Progress deadline exceeded") {
+		t.Errorf("pager message: %s", p)
+	}
+	if n := count(svc["msteams-legacy-url"]); n != 0 {
+		t.Errorf("legacy Teams got %d messages without the opt-in label", n)
+	}
+}
+
+func labelMap[T ~map[K]V, K, V ~string](m T) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[string(k)] = string(v)
+	}
+	return out
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -1,0 +1,99 @@
+// Small PromQL builders shared by alerts, rules and dashboards. They keep
+// selectors valid when a configured matcher is empty and keep every join on
+// the same label set.
+{
+  // The phases of the exporter's flagger_canary_status_phase state set, in
+  // the order Flagger walks them. Their position + 1 is the value of the
+  // namespace_canary:flagger_canary_status_phase:code recording rule; 0 is
+  // "Unknown" (no or an unrecognised status phase).
+  phases:: [
+    'Initializing',
+    'Initialized',
+    'Waiting',
+    'Progressing',
+    'WaitingPromotion',
+    'Promoting',
+    'Finalising',
+    'Succeeded',
+    'Failed',
+    'Terminating',
+    'Terminated',
+  ],
+
+  // '{a, b}' from a list of matchers, skipping empty ones.
+  selector(matchers):: '{' + std.join(', ', std.filter(function(m) m != '', matchers)) + '}',
+
+  // A series of the exporter for canaries: metric{exporter job, namespaces, extra}.
+  canary(config, metric, extra=[]):: metric + self.selector(config.canarySelectors + extra),
+
+  // A matcher on the phase label for one phase or a list of phases.
+  phaseMatcher(phases)::
+    if std.isArray(phases) then
+      if std.length(phases) == 1 then 'phase="%s"' % phases[0] else 'phase=~"%s"' % std.join('|', phases)
+    else 'phase="%s"' % phases,
+
+  // 'on (cluster, namespace, canary, job, instance)'.
+  on(config):: 'on (%s)' % std.join(', ', config.canaryJoinLabels),
+
+  // 'by (cluster, a, b)'.
+  by(config, labels):: 'by (%s)' % std.join(', ', [config.clusterLabel] + labels),
+
+  // 1 for every canary currently in one of the phases.
+  inPhase(config, phases)::
+    '%s == 1' % self.canary(config, 'flagger_canary_status_phase', [self.phaseMatcher(phases)]),
+
+  // Like inPhase, but reading the last sample within the gap tolerance, so a
+  // scrape gap (exporter restart) neither resolves nor re-fires an alert. The
+  // state set keeps a 0 series for every other phase, so a real change of
+  // phase is still seen on the next scrape.
+  stillInPhase(config, phase)::
+    'last_over_time(%s[%s]) == 1' % [
+      self.canary(config, 'flagger_canary_status_phase', [self.phaseMatcher(phase)]),
+      config.exporterGapTolerance,
+    ],
+
+  // Canaries that entered the phase within the window: its state-set series
+  // was 0 at some sample in the window, or the exporter counted a transition
+  // into it. Neither is true for an unchanged canary after an exporter
+  // restart: the state set stays 1 and the counter restarts at 0 (increase
+  // treats the drop as a reset, not as a transition).
+  enteredPhase(config, phase, window)::
+    |||
+      min_over_time(%(phaseSeries)s[%(window)s]) == 0
+      or
+      increase(%(transitions)s[%(window)s]) > 0
+    ||| % {
+      phaseSeries: $.canary(config, 'flagger_canary_status_phase', [$.phaseMatcher(phase)]),
+      transitions: $.canary(config, 'flagger_canary_transitions_total', [$.phaseMatcher(phase)]),
+      window: window,
+    },
+
+  // Adds target_name from flagger_canary_info to a per-canary expression.
+  // During a scrape gap the info series is taken from the last sample, like
+  // stillInPhase, so the alert does not drop. Only then, and one per canary
+  // (topk): an info series whose labels changed (say the strategy) leaves
+  // its old series in last_over_time for a while, and two series on the
+  // "one" side would make the whole rule fail to evaluate.
+  withTarget(config, expr)::
+    |||
+      (
+      %(expr)s)
+      * %(on)s group_left (target_name)
+        (
+          %(info)s
+          or %(on)s
+          topk by (%(labels)s) (1, last_over_time(%(info)s[%(gap)s]))
+        )
+    ||| % {
+      expr: $.indent(expr, 2),
+      on: $.on(config),
+      labels: std.join(', ', config.canaryJoinLabels),
+      info: $.canary(config, 'flagger_canary_info'),
+      gap: config.exporterGapTolerance,
+    },
+
+  // Indents every non-empty line of a multi-line string.
+  indent(s, n)::
+    local pad = std.repeat(' ', n);
+    std.join('\n', [if l == '' then l else pad + l for l in std.split(s, '\n')]),
+}
