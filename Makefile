@@ -19,6 +19,11 @@ TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_
 
 .PHONY: all build test test-unit test-integration lint generate demo bench bench-scale e2e tools clean image fuzz help
 
+# Packages of the root module and of the test module (API server, end to end).
+TEST_FLAGS ?= -count=1
+FUZZTIME ?= 10s
+JSONNET_FILES = $(shell find mixin -name '*.libsonnet' -o -name '*.jsonnet' | LC_ALL=C sort)
+
 all: build
 
 help: ## List the targets.
@@ -46,3 +51,61 @@ $(addprefix $(BIN)/,$(AM_TOOLS)): tools/alertmanager/go.mod tools/alertmanager/g
 $(BIN)/kubectl: test/go.mod test/go.sum
 	@echo ">> building kubectl from k8s.io/kubernetes (test/go.mod; shares the API server's build cache)"
 	cd test && $(GO) build -o $@ k8s.io/kubernetes/cmd/kubectl
+
+# ---- tests ------------------------------------------------------------------
+test: tools test-unit fuzz test-integration ## Every test: unit, fuzz (briefly), API server integration and end to end.
+	@echo ">> all tests passed"
+
+test-unit: tools ## Root module tests (race detector on): exporter, adapter, mixin, Alertmanager config.
+	@echo ">> unit and component tests (root module)"
+	$(GO) test $(TEST_FLAGS) -race ./...
+
+fuzz: ## Run each fuzz target for FUZZTIME (default 10s) on top of its seed corpus.
+	@echo ">> fuzzing canary decoding for $(FUZZTIME)"
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./exporter/canary
+	@echo ">> fuzzing webhook decoding and mapping for $(FUZZTIME)"
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeAndMap$$' -fuzztime $(FUZZTIME) ./alertmanager/adapter/event
+
+test-integration: tools ## test/ module: in-process kube-apiserver + etcd, child processes, end to end.
+	@echo ">> integration tests (test/ module; the first build of the API server takes ~5-15 min)"
+	cd test && $(GO) test $(TEST_FLAGS) -timeout 30m ./...
+
+e2e: tools ## Only the end-to-end pipeline test.
+	cd test && $(GO) test $(TEST_FLAGS) -timeout 20m -v ./e2e
+
+# ---- lint and generate ------------------------------------------------------
+lint: tools ## gofmt, go vet, staticcheck, jsonnetfmt, jsonnet-lint, promtool, amtool.
+	@echo ">> gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@echo ">> go vet"
+	$(GO) vet ./...
+	cd test && $(GO) vet ./...
+	@echo ">> staticcheck"
+	$(BIN)/staticcheck ./...
+	@echo ">> jsonnetfmt and jsonnet-lint"
+	$(BIN)/jsonnetfmt --test $(JSONNET_FILES)
+	for f in $(JSONNET_FILES); do $(BIN)/jsonnet-lint -J mixin $$f || exit 1; done
+	@echo ">> promtool check rules"
+	$(BIN)/promtool check rules --lint=all --lint-fatal rules/*.yaml
+	@echo ">> amtool check-config"
+	$(BIN)/amtool check-config alertmanager/alertmanager.yml
+
+generate: tools ## Re-render rules/, dashboards/ and mixin/manifests/ from mixin/.
+	@echo ">> rendering the mixin"
+	hack/generate-mixin.sh
+
+# ---- benchmarks -------------------------------------------------------------
+bench: ## Benchmarks: scrape cost vs client_golang and raw write; adapter vs plain relay.
+	$(GO) test -run '^$$' -bench . -benchmem ./exporter/... ./alertmanager/...
+
+bench-scale: tools ## Exporter at 1k/5k/10k canaries on the in-process API server (see BENCHMARKS.md).
+	cd test && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./scale
+
+# ---- demo -------------------------------------------------------------------
+demo: tools ## Embedded cluster + exporter + Prometheus + Alertmanager + adapter, streaming notifications until Ctrl-C.
+	@echo ">> starting the demo (first run builds the API server test binary: minutes)"
+	cd test && FLAGGER_DEMO=1 $(GO) test -count=1 -timeout 0 -v -run '^TestDemo$$' ./demo
+
+clean: ## Remove bin/ and test caches.
+	rm -rf $(BIN)
+	$(GO) clean -testcache
