@@ -114,6 +114,11 @@ func TestRolloutIsExported(t *testing.T) {
 		}
 		return want(f, "flagger_exporter_canaries", nil, 1)
 	})
+	fams, err := harness.Scrape(t, e.url+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocumented(t, fams)
 	if strings.Contains(e.Output(), "level=error") {
 		t.Errorf("exporter logged errors during a normal rollout:\n%s", e.Output())
 	}
