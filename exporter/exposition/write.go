@@ -102,10 +102,25 @@ func writeInfo(w *writer, cs []*Canary) {
 	}
 }
 
+// The last label pair of state-set and per-phase series never changes, so it
+// is rendered once: `,phase="Progressing"`.
+var (
+	phaseLabels  = constLabels("phase", canary.Phases[:])
+	statusLabels = constLabels("status", canary.ConditionStatuses[:])
+)
+
+func constLabels(name string, values []string) [][]byte {
+	out := make([][]byte, len(values))
+	for i, v := range values {
+		out[i] = appendLabel(nil, name, v, true)
+	}
+	return out
+}
+
 func writePhase(w *writer, cs []*Canary) {
 	for _, c := range cs {
-		for p, name := range canary.Phases {
-			w.labelled(c, "phase", name, boolValue(canary.Phase(p) == c.Facts.Phase))
+		for p := range phaseLabels {
+			w.labelled(c, phaseLabels[p], boolValue(canary.Phase(p) == c.Facts.Phase))
 		}
 	}
 }
@@ -115,8 +130,8 @@ func writePromoted(w *writer, cs []*Canary) {
 		if c.Facts.Promoted == canary.ConditionAbsent {
 			continue
 		}
-		for i, status := range canary.ConditionStatuses {
-			w.labelled(c, "status", status, boolValue(canary.Condition(i+1) == c.Facts.Promoted))
+		for i := range statusLabels {
+			w.labelled(c, statusLabels[i], boolValue(canary.Condition(i+1) == c.Facts.Promoted))
 		}
 	}
 }
@@ -124,7 +139,7 @@ func writePromoted(w *writer, cs []*Canary) {
 func writeTransitions(w *writer, cs []*Canary) {
 	for _, c := range cs {
 		for p, n := range c.Transitions {
-			w.labelled(c, "phase", canary.Phases[p], float64(n))
+			w.labelled(c, phaseLabels[p], float64(n))
 		}
 	}
 }
@@ -189,11 +204,12 @@ func (w *writer) end(v float64) {
 	}
 }
 
-// labelled writes a series with the canary's labels and one more pair.
-func (w *writer) labelled(c *Canary, label, value string, v float64) {
+// labelled writes a series with the canary's labels and one more, rendered
+// pair.
+func (w *writer) labelled(c *Canary, pair []byte, v float64) {
 	w.begin()
 	w.buf = append(w.buf, c.id...)
-	w.buf = appendLabel(w.buf, label, value, true)
+	w.buf = append(w.buf, pair...)
 	w.end(v)
 }
 
@@ -206,6 +222,12 @@ func (w *writer) flush() {
 
 // appendValue formats integers (nearly every value) without the float path.
 func appendValue(b []byte, v float64) []byte {
+	switch v {
+	case 0:
+		return append(b, '0')
+	case 1:
+		return append(b, '1')
+	}
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
 		return strconv.AppendInt(b, int64(v), 10)
 	}
