@@ -2,7 +2,8 @@
 # Renders the monitoring mixin (mixin/) into the committed files:
 #   rules/*.yaml            Prometheus rule files
 #   dashboards/*.json       Grafana dashboards
-#   mixin/manifests/*.yaml  PrometheusRule, dashboard ConfigMaps, kustomization
+#   mixin/manifests/*.yaml  PrometheusRule, AlertmanagerConfig, dashboard ConfigMaps,
+#                           kustomization
 #
 # usage: hack/generate-mixin.sh [OUT_DIR]
 #

@@ -95,6 +95,15 @@
       // Folder annotation honoured by the Grafana sidecar (null: none).
       dashboardFolder: 'Flagger',
     },
+    // Render alertmanagerConfig (mixin/alertmanager/) into the manifests
+    // (mixin/manifests/alertmanagerconfig.yaml and the kustomization). The
+    // mixin's alertmanagerConfig field is there either way.
+    alertmanagerConfigEnabled: true,
+    // Settings of the AlertmanagerConfig (name, namespace, labels, secretName,
+    // secretKeys, receivers, slackChannel): see
+    // mixin/alertmanager/alertmanager-config.libsonnet for the defaults.
+    // Override with `alertmanagerConfig+: { receivers+: { pager: false } }`.
+    alertmanagerConfig: {},
 
     // ---- derived (do not override) ----------------------------------------------
     // Matchers shared by every canary series of the exporter.

@@ -6,9 +6,13 @@
 //     _config+:: { exporterSelector: 'job="my-exporter"', showMultiCluster: true },
 //   }
 //
-// A later addition (Alertmanager routing) is expected to join as
-// `alertmanagerConfig` from alertmanager/ in the same way.
+// alertmanagerConfig is the Alertmanager routing of alertmanager/ as a
+// prometheus-operator AlertmanagerConfig object, built from the same _config
+// (settings in _config.alertmanagerConfig).
 (import 'config.libsonnet')
 + (import 'alerts/alerts.libsonnet')
 + (import 'rules/rules.libsonnet')
 + (import 'dashboards/dashboards.libsonnet')
++ {
+  alertmanagerConfig+:: (import 'alertmanager/alertmanager-config.libsonnet')($._config),
+}

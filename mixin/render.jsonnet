@@ -21,8 +21,11 @@ local dashboardManifest(f) = 'dashboard-%s.yaml' % std.strReplace(f, '.json', ''
 + { ['dashboards/' + f]: manifests.json(dashboards[f]) for f in std.objectFields(dashboards) }
 + {
   [manifestDir + 'prometheusrule.yaml']: yaml(manifests.prometheusRule(c, mixin.prometheusAlerts.groups + mixin.prometheusRules.groups)),
+  [if c.alertmanagerConfigEnabled then manifestDir + 'alertmanagerconfig.yaml']: yaml(mixin.alertmanagerConfig),
   [manifestDir + 'kustomization.yaml']: yaml(manifests.kustomization(
-    ['prometheusrule.yaml'] + [dashboardManifest(f) for f in std.objectFields(dashboards)]
+    ['prometheusrule.yaml']
+    + (if c.alertmanagerConfigEnabled then ['alertmanagerconfig.yaml'] else [])
+    + [dashboardManifest(f) for f in std.objectFields(dashboards)]
   )),
 }
 + {
