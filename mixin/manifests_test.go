@@ -34,9 +34,8 @@ type object struct {
 }
 
 // The kubectl manifests are a kustomization of one PrometheusRule holding
-// every rule group and one labelled ConfigMap per dashboard (and, once
-// mixin/alertmanager/ is rendered, its AlertmanagerConfig). (The lead's
-// test module applies them to a real API server.)
+// every rule group, one labelled ConfigMap per dashboard and the
+// AlertmanagerConfig. (test/manifests applies them to a real API server.)
 func TestManifests(t *testing.T) {
 	dir := repoPath(t, manifestsDir)
 	var kustomization object

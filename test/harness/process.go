@@ -181,3 +181,6 @@ func Scrape(t testing.TB, url string) (map[string]*dto.MetricFamily, error) {
 	}
 	return testutil.ParseText(t, body), nil
 }
+
+// Pid is the process id, for reading /proc.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
