@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 // TestImportGraph keeps Alertmanager's config and notify packages (hundreds
@@ -56,7 +57,7 @@ func TestBinary(t *testing.T) {
 	defer consumer.Close()
 	cfg := filepath.Join(dir, "adapter.yml")
 	write(t, cfg, "targets: [{name: consumer, url: '"+consumer.URL+"/s3cret'}]")
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	var logs bytes.Buffer
 	cmd := exec.Command(bin, "--config.file="+cfg, "--web.listen-address="+addr, "--log.level=debug")
 	cmd.Stdout, cmd.Stderr = &logs, &logs
@@ -116,15 +117,6 @@ func goTool(t *testing.T) string {
 		t.Fatal("the go command is needed to inspect the import graph")
 	}
 	return p
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func get(url string) string {

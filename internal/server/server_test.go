@@ -21,6 +21,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 // TestTLSAndBasicAuth runs the shared listener with an exporter-toolkit web
@@ -35,7 +37,7 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	webConfig := filepath.Join(dir, "web.yml")
 	writeFile(t, webConfig, "tls_server_config:\n  cert_file: "+certFile+"\n  key_file: "+keyFile+"\nbasic_auth_users:\n  prometheus: "+string(hash)+"\n")
 
-	addr := freeAddr(t)
+	addr := testutil.FreeAddr(t)
 	ready := errors.New("cache not synced")
 	opts := Options{
 		Name: "test", Logger: log.NewNopLogger(),
@@ -97,15 +99,6 @@ func TestTLSAndBasicAuth(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no graceful shutdown")
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -18,30 +17,19 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/config"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/deliver"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/handler"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 type fixture struct {
 	srv    *httptest.Server
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	status atomic.Int32 // what the target answers
 	hits   atomic.Int32
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func newFixture(t *testing.T, extra string) *fixture {
-	f := &fixture{reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	f := &fixture{reg: prometheus.NewRegistry(), logs: &testutil.SyncBuffer{}}
 	f.status.Store(200)
 	consumer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		f.hits.Add(1)
