@@ -4,10 +4,12 @@ package scrape
 
 import (
 	"compress/gzip"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-kit/log"
@@ -73,9 +75,13 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		out = gz
 	}
 	if err := h.write(out); err != nil {
-		// Headers are gone; all that is left is to log. The scraper sees a
-		// truncated body and fails the scrape.
-		level.Error(h.logger).Log("msg", "writing /metrics failed", "err", err)
+		// Headers are gone; all that is left is to log. A scraper that hung
+		// up (its scrape timeout) is routine; anything else is an error.
+		logAt := level.Error
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) || r.Context().Err() != nil {
+			logAt = level.Debug
+		}
+		logAt(h.logger).Log("msg", "writing /metrics failed", "err", err)
 	}
 }
 

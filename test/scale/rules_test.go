@@ -40,6 +40,12 @@ scrape_configs:
 		"--web.listen-address="+addr, "--log.level=warn")
 	defer p.Stop()
 	api := "http://" + addr
+	harness.Eventually(b, time.Minute, func() string {
+		if s, _ := harness.Get(api + "/-/ready"); s != http.StatusOK {
+			return "Prometheus not ready"
+		}
+		return ""
+	})
 
 	// Wait until the exporter is scraped and every group has been evaluated,
 	// then give it three more evaluations with the data in place.
@@ -139,7 +145,7 @@ func getJSON(b *testing.B, u string, into any) {
 // namespaces, one canary, a 1m rate interval.
 func dashboardQueries(b *testing.B, root string) []string {
 	files, _ := filepath.Glob(filepath.Join(root, "dashboards", "*.json"))
-	repl := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "30s", "$__range", "1h",
+	repl := strings.NewReplacer("$__rate_interval", "1m", "$__interval", "30s", "$__range_s", "3600", "$__range_ms", "3600000", "$__range", "1h",
 		`=~"$namespace"`, `=~".+"`, `=~"$cluster"`, `=~".*"`, `="$namespace"`, `="team-000"`,
 		`=~"$canary"`, `=~"service-00000"`, `="$canary"`, `="service-00000"`, "$cluster", "", "$namespace", "team-000", "$canary", "service-00000")
 	var out []string
