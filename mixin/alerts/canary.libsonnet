@@ -55,16 +55,16 @@ local promql = import '../lib/promql.libsonnet';
       ),
 
       // A leading indicator: the canary is heading for a rollback. The value is
-      // the number of failed checks.
+      // the number of failed checks. The comparisons are chained (filter > 0,
+      // then >= the fraction of the threshold) so the failed-checks series are
+      // selected once.
       a.alert(
         c,
         'FlaggerCanaryFailedChecksRising',
         'info',
         |||
           (
-            %(failed)s > 0
-            and
-            %(failed)s
+            (%(failed)s > 0)
               >= %(fraction)s * %(threshold)s
           )
           * %(on)s group_left (phase)

@@ -13,13 +13,17 @@ local promql = import '../lib/promql.libsonnet';
         // One series per canary whose value encodes its phase (see
         // promql.phases; 0 = Unknown), for state timelines and tables: the
         // state set has twelve series per canary and exactly one is 1.
+        // Each phase's series are filtered to == 1 before they are scaled and
+        // unioned, so the `or` chain and the sum see one series per canary
+        // (plus the Unknown series, always exported, which gives the 0)
+        // instead of all twelve.
         {
           record: 'namespace_canary:flagger_canary_status_phase:code',
           expr: 'sum without (phase) (\n%s\n)\n' % std.join('\n  or\n', [
-            '  %s * %d' % [s('flagger_canary_status_phase', ['phase="%s"' % p]), i + 1]
+            '  (%s == 1) * %d' % [s('flagger_canary_status_phase', ['phase="%s"' % p]), i + 1]
             for i in std.range(0, std.length(promql.phases) - 1)
             for p in [promql.phases[i]]
-          ]),
+          ] + ['  %s * 0' % s('flagger_canary_status_phase', ['phase="Unknown"'])]),
         },
         {
           record: 'namespace_phase:flagger_canary_status_phase:sum',
