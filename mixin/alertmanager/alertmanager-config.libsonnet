@@ -90,6 +90,8 @@ function(_config)
         routes: std.prune([
           if c.receivers.eventAdapter then {
             receiver: 'flagger-event-adapter',
+            // Flagger sends no event for canary_rollback.
+            matchers: [m('alertname', '=~', 'Flagger.*')],
             groupBy: ['...'],
             groupWait: '0s',
             groupInterval: '30s',
@@ -113,8 +115,11 @@ function(_config)
           },
           {
             receiver: 'flagger-chat',
-            matchers: [m('alertname', '=', 'canary_rollback'), m('canary', '=', '')],
+            matchers: [m('alertname', '=', 'canary_rollback')],
             groupBy: ['cluster', 'namespace', 'name'],
+            // Long enough for FlaggerCanaryRolledBack (another rule group,
+            // up to one evaluation interval later) to inhibit it first.
+            groupWait: '90s',
           },
           { receiver: 'flagger-chat' },
         ]),
