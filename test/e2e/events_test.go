@@ -1,0 +1,114 @@
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
+)
+
+// event is a Flagger event-webhook call as the consumer received it.
+type event struct {
+	stack.Event
+	seq int64
+}
+
+func (e event) alert() string { return e.Metadata["alertname"] }
+
+// eventsOf decodes what the event consumer received about one canary.
+func eventsOf(t *testing.T, s *stack.Stack, namespace, name string) []event {
+	t.Helper()
+	var out []event
+	for _, m := range s.Events.Messages() {
+		e, err := stack.DecodeEvent(m.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Namespace == namespace && e.Name == name {
+			out = append(out, event{Event: e, seq: m.Seq})
+		}
+	}
+	return out
+}
+
+// wantEvent is one step as Flagger would report it to its event webhook.
+type wantEvent struct {
+	alert, phase, eventType string
+	message                 string // exact, or a substring when it starts with "…"
+}
+
+func (w wantEvent) String() string { return fmt.Sprintf("%s/%s/%s", w.alert, w.phase, w.eventType) }
+
+var checksum = regexp.MustCompile(`^[0-9a-f]{16}$`)
+
+// checkEvents: the consumer got one event per step, in order of arrival,
+// with Flagger's body. Alertmanager also sends the adapter each alert when
+// it resolves, and the adapter forwards that as a second event for the same
+// step (same phase and message, a later timestamp); per alert the calls
+// therefore alternate firing, resolved. Those second events are set apart
+// here (and reported), so the step sequence is checked exactly.
+func checkEvents(t *testing.T, s *stack.Stack, namespace, name string, want []wantEvent, since time.Time) {
+	t.Helper()
+	seen := map[string]bool{}
+	open := map[string]*event{} // alertname -> its firing event, until resolved
+	var steps []event
+	var ends []string
+	for _, e := range eventsOf(t, s, namespace, name) {
+		if seen[e.Checksum] {
+			t.Errorf("%s/%s: event delivered twice: %+v", namespace, name, e.Event)
+		}
+		seen[e.Checksum] = true
+		if !checksum.MatchString(e.Checksum) {
+			t.Errorf("%s/%s: checksum %q", namespace, name, e.Checksum)
+		}
+		ms, err := strconv.ParseInt(e.Metadata["timestamp"], 10, 64)
+		if ts := time.UnixMilli(ms); err != nil || ts.Before(since) || ts.After(time.Now()) {
+			t.Errorf("%s/%s: timestamp %q is not Unix milliseconds within the test", namespace, name, e.Metadata["timestamp"])
+		}
+		if e.alert() == flaggerRollbk {
+			knownIssue(t, issueGroupSkew, "%s/%s: event %+v", namespace, name, e.Event)
+			continue
+		}
+		if f := open[e.alert()]; f != nil {
+			// The resolved copy of an ended step: same phase, Normal, later.
+			if f.Phase != e.Phase || e.Metadata["eventType"] != "Normal" || e.Metadata["timestamp"] < f.Metadata["timestamp"] { // same-length digit strings
+				t.Errorf("%s/%s: event %+v follows %+v for the same alert and is neither a new step nor its resolution", namespace, name, e.Event, f.Event)
+			}
+			ends = append(ends, e.Phase)
+			open[e.alert()] = nil
+			continue
+		}
+		open[e.alert()] = &e
+		steps = append(steps, e)
+	}
+	if len(ends) > 0 {
+		knownIssue(t, issueResolvedEvents, "%s/%s: %d extra events for ended steps, phases %v", namespace, name, len(ends), ends)
+	}
+
+	var got, exp []string
+	for i, e := range steps {
+		got = append(got, fmt.Sprintf("%s/%s/%s", e.alert(), e.Phase, e.Metadata["eventType"]))
+		if i >= len(want) {
+			continue
+		}
+		w := want[i]
+		if e.alert() == failed && w.eventType == "Warning" && e.Metadata["eventType"] == "Normal" {
+			knownIssue(t, issueFailedIsNormal, "%s/%s: %q arrived as Normal", namespace, name, e.Metadata["eventMessage"])
+			got[i] = fmt.Sprintf("%s/%s/%s", e.alert(), e.Phase, w.eventType)
+		}
+		msg := e.Metadata["eventMessage"]
+		if sub, ok := strings.CutPrefix(w.message, "…"); ok && !strings.Contains(msg, sub) || !ok && msg != w.message {
+			t.Errorf("%s/%s: %s event message %q, want %q", namespace, name, e.alert(), msg, w.message)
+		}
+	}
+	for _, w := range want {
+		exp = append(exp, w.String())
+	}
+	if strings.Join(got, " ") != strings.Join(exp, " ") {
+		t.Errorf("%s/%s: events (alertname/phase/eventType, by arrival)\n got %v\nwant %v", namespace, name, got, exp)
+	}
+}

@@ -1,0 +1,140 @@
+// Package stack runs the whole pipeline on one machine for the end-to-end
+// test and the demo: an in-process kube-apiserver with Flagger's Canary CRD,
+// the flagger-exporter built from this tree, a real Prometheus loading
+// rules/*.yaml as shipped, a real Alertmanager loading
+// alertmanager/alertmanager.yml and its templates (only secrets, URLs and
+// group timings rewritten, see amRewrites), the flagger-event-adapter built
+// from this tree, and loopback sinks standing in for Slack, Teams Workflows,
+// legacy Teams, PagerDuty and an event consumer.
+package stack
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
+	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
+)
+
+// Options change how the stack runs, never what it runs.
+type Options struct {
+	// WellKnownPorts puts Prometheus, Alertmanager and the exporter on
+	// 9090, 9093 and 9797 when those are free (the demo); otherwise, and by
+	// default, every listener takes a free port.
+	WellKnownPorts bool
+	// LogLevel of the child processes; default info. Their output is kept
+	// in memory and shown only when a test fails.
+	LogLevel string
+}
+
+// Stack is a running pipeline. Everything stops when the test ends.
+type Stack struct {
+	Cluster *harness.Cluster
+
+	ExporterURL, PrometheusURL, AlertmanagerURL, AdapterURL string
+
+	// Slack answers "ok" like Slack; Teams answers 202 with an empty body
+	// like a Teams Workflows URL; TeamsLegacy and Pager should stay silent
+	// in a rollout (opt-in label, critical alerts only); Events is the
+	// consumer of Flagger event-webhook calls behind the adapter.
+	Slack, Teams, TeamsLegacy, Pager, Events *Sink
+
+	opts  Options
+	dir   string
+	procs []*harness.Process
+}
+
+// Start brings the stack up and waits until Prometheus scrapes the exporter,
+// has loaded every rule and knows the Alertmanager.
+func Start(t testing.TB, opts Options) *Stack {
+	t.Helper()
+	if opts.LogLevel == "" {
+		opts.LogLevel = "info"
+	}
+	s := &Stack{opts: opts, dir: t.TempDir()}
+
+	var seq atomic.Int64
+	s.Slack = newSink("slack", &seq, http.StatusOK, "text/plain", "ok")
+	s.Teams = newSink("teams", &seq, http.StatusAccepted, "", "")
+	s.TeamsLegacy = newSink("teams-legacy", &seq, http.StatusOK, "text/plain", "1")
+	s.Pager = newSink("pager", &seq, http.StatusAccepted, "application/json", `{"status":"success","message":"Event processed"}`)
+	s.Events = newSink("event", &seq, http.StatusAccepted, "", "")
+	for _, k := range s.sinks() {
+		t.Cleanup(k.close)
+	}
+
+	s.Cluster = harness.Start(t)
+	s.Cluster.InstallCRDs(t, harness.CanaryCRD())
+
+	exporterAddr := s.addr(t, 9797)
+	s.startExporter(t, exporterAddr)
+	s.startAdapter(t)
+	amAddr := s.addr(t, 9093)
+	s.startAlertmanager(t, amAddr)
+	s.startPrometheus(t, s.addr(t, 9090), amAddr, exporterAddr)
+	s.promReady(t)
+	return s
+}
+
+func (s *Stack) sinks() []*Sink { return []*Sink{s.Slack, s.Teams, s.TeamsLegacy, s.Pager, s.Events} }
+
+// addr is 127.0.0.1:port when WellKnownPorts is set and port is free, else
+// a free port.
+func (s *Stack) addr(t testing.TB, port int) string {
+	if s.opts.WellKnownPorts {
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			a := l.Addr().String()
+			l.Close()
+			return a
+		}
+	}
+	return harness.FreeAddr(t)
+}
+
+// Exited names a child process of the stack that is no longer running
+// ("" while all run).
+func (s *Stack) Exited() string {
+	for _, p := range s.procs {
+		if p.Exited() {
+			return fmt.Sprintf("%s exited:\n%s", p.Name, p.Output())
+		}
+	}
+	return ""
+}
+
+func (s *Stack) startExporter(t testing.TB, addr string) {
+	t.Helper()
+	s.ExporterURL = "http://" + addr
+	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-exporter"),
+		"--kubeconfig", s.Cluster.Kubeconfig, "--web.listen-address", addr, "--log.level", s.opts.LogLevel))
+	s.waitHTTP(t, "flagger-exporter", s.ExporterURL+"/-/ready")
+}
+
+// startAdapter runs flagger-event-adapter with deploy/adapter/config.yml,
+// its target's URL pointed at the Events sink (the only change).
+func (s *Stack) startAdapter(t testing.TB) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "deploy", "adapter", "config.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const target = "url: http://flagger-event-consumer:8080/events"
+	if strings.Count(string(raw), target) != 1 {
+		t.Fatalf("stack: deploy/adapter/config.yml no longer has %q once; update startAdapter", target)
+	}
+	file := filepath.Join(s.dir, "flagger-event-adapter.yml")
+	if err := os.WriteFile(file, []byte(strings.Replace(string(raw), target, "url: "+s.Events.URL, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := harness.FreeAddr(t)
+	s.AdapterURL = "http://" + addr
+	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-event-adapter"),
+		"--config.file="+file, "--web.listen-address="+addr, "--log.level="+s.opts.LogLevel))
+	s.waitHTTP(t, "flagger-event-adapter", s.AdapterURL+"/-/ready")
+}
