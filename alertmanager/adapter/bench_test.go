@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -15,11 +17,19 @@ import (
 )
 
 // loopback is the fastest possible consumer: read, answer 202.
-func loopback(b *testing.B) *httptest.Server {
-	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// conns, when not nil, counts the connections it accepts, to show whether
+// its clients keep connections alive.
+func loopback(b *testing.B, conns ...*atomic.Int64) *httptest.Server {
+	s := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusAccepted)
 	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew && len(conns) > 0 {
+			conns[0].Add(1)
+		}
+	}
+	s.Start()
 	b.Cleanup(s.Close)
 	return s
 }
@@ -119,15 +129,20 @@ func BenchmarkAdapterVsRelay(b *testing.B) {
 	for _, conc := range []int{1, 10, 100} {
 		for _, size := range []int{1, 100} {
 			b.Run("conc="+strconv.Itoa(conc)+"/group="+strconv.Itoa(size), func(b *testing.B) {
-				target := loopback(b)
+				var conns atomic.Int64
+				target := loopback(b, &conns)
 				client := benchClient()
 				rl := relay(b, target.URL, client)
 				e := newEnv(b, "targets: [{name: loopback, url: '"+target.URL+"'}]")
 				g := newBodies(size)
 				b.ResetTimer()
 				base := drive(b, client, rl.URL, b.N, conc, size, g)
+				before := conns.Load()
 				ad := drive(b, client, e.webhookURL(), b.N, conc, size, g)
 				b.StopTimer()
+				// Connections the adapter opened to the target: at most its
+				// concurrency per notification in flight when kept alive.
+				b.ReportMetric(float64(conns.Load()-before), "target-conns")
 				b.ReportMetric(ad.alertsPerSec, "alerts/s")
 				b.ReportMetric(base.alertsPerSec, "relay-alerts/s")
 				b.ReportMetric(ad.alertsPerSec/base.alertsPerSec, "ratio")
@@ -170,4 +185,97 @@ func BenchmarkAdapterBurst(b *testing.B) {
 			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "alerts/s")
 		})
 	}
+}
+
+// BenchmarkAdapterSustained drives the adapter through its real HTTP handler
+// (over loopback, like Alertmanager) for the whole benchmark with distinct
+// alerts, so the idempotency window fills to its bound and then evicts. Run
+// it for as long as the burst to check, e.g. -benchtime 5m: one iteration is
+// one notification of sustainedGroup alerts. It reports live heap (after a
+// forced GC) when the window has just filled, halfway, and at the end, plus
+// the growth between the middle and the end, which must be about zero for
+// memory to be flat; and the ledger size, which must stay at its bound.
+func BenchmarkAdapterSustained(b *testing.B) {
+	const (
+		conc           = 10
+		sustainedGroup = 100   // 10 canaries, as in the group=100 cases above
+		maxEntries     = 10000 // the default idempotency_max_entries
+	)
+	target := loopback(b)
+	client := benchClient()
+	e := newEnv(b, "targets: [{name: loopback, url: '"+target.URL+"'}]\nglobal: {idempotency_max_entries: "+strconv.Itoa(maxEntries)+"}")
+	g := newBodies(sustainedGroup)
+	url := e.webhookURL()
+
+	heapMB := func() float64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return float64(ms.HeapInuse) / (1 << 20)
+	}
+	// Samples: once the window is full (or at 10% for short runs), at 50%,
+	// and after the last notification.
+	full := max(b.N/10, 2*maxEntries/sustainedGroup)
+	marks := []int{min(full, b.N/2), b.N / 2}
+	samples := make([]float64, len(marks))
+	var sampled [2]sync.Once
+
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	start := time.Now()
+	for range conc {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < b.N; i = int(next.Add(1) - 1) {
+				resp, err := client.Post(url, "application/json", bytes.NewReader(g.next()))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("status %d", resp.StatusCode)
+					return
+				}
+				n := int(done.Add(1))
+				for k, m := range marks {
+					if n == m && b.N >= 4 {
+						sampled[k].Do(func() { samples[k] = heapMB() })
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	end := heapMB()
+	entries := gauge(b, e, "flagger_event_adapter_idempotency_entries")
+	b.ReportMetric(float64(b.N*sustainedGroup)/elapsed.Seconds(), "alerts/s")
+	b.ReportMetric(samples[0], "heap-start-MB")
+	b.ReportMetric(samples[1], "heap-mid-MB")
+	b.ReportMetric(end, "heap-end-MB")
+	b.ReportMetric(end-samples[1], "heap-growth-MB")
+	b.ReportMetric(entries, "ledger-entries")
+	if b.N*sustainedGroup > maxEntries && entries > maxEntries {
+		b.Errorf("idempotency ledger holds %v entries, bound is %d", entries, maxEntries)
+	}
+}
+
+func gauge(b *testing.B, e *env, name string) float64 {
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			var sum float64
+			for _, m := range mf.GetMetric() {
+				sum += m.GetGauge().GetValue()
+			}
+			return sum
+		}
+	}
+	return 0
 }

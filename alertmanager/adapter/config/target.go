@@ -124,15 +124,18 @@ func (t *TargetConfig) build(userAgent string) (*deliver.Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := commoncfg.NewClientFromConfig(t.HTTPConfig, "flagger_event_adapter_"+t.Name, commoncfg.WithUserAgent(userAgent))
+	// No WithUserAgent: its round tripper clones every request to set the
+	// header; deliver sets it on the request it builds anyway.
+	client, err := commoncfg.NewClientFromConfig(t.HTTPConfig, "flagger_event_adapter_"+t.Name)
 	if err != nil {
 		return nil, fmt.Errorf("http_config: %w", err)
 	}
 	return &deliver.Target{
-		Name:     t.Name,
-		URL:      deliver.Secret(u),
-		Client:   client,
-		Matchers: ms,
+		Name:      t.Name,
+		URL:       deliver.Secret(u),
+		Client:    client,
+		UserAgent: userAgent,
+		Matchers:  ms,
 		Policy: deliver.Policy{
 			Timeout:     time.Duration(t.Timeout),
 			MaxRetries:  *t.MaxRetries,

@@ -195,10 +195,11 @@ func (d *Deliverer) ledger(target string) *ledger {
 // partition groups event indexes by canary, keeping notification order
 // within each group and first-seen order between groups.
 func partition(events []event.Event, idx []int) [][]int {
-	pos := map[string]int{}
+	type canary struct{ namespace, name string } // as Canary() tells them, without building the string
+	pos := map[canary]int{}
 	var parts [][]int
 	for _, i := range idx {
-		c := events[i].Canary()
+		c := canary{events[i].Namespace, events[i].Name}
 		p, ok := pos[c]
 		if !ok {
 			p = len(parts)

@@ -36,10 +36,11 @@ func accepted(code int) bool { return code >= 200 && code <= 202 }
 
 func classify(resp *http.Response, snippet string) outcome {
 	code := resp.StatusCode
+	if accepted(code) {
+		return outcome{ok: true}
+	}
 	err := fmt.Errorf("target answered %d: %s", code, snippet)
 	switch {
-	case accepted(code):
-		return outcome{ok: true}
 	case code == http.StatusTooManyRequests:
 		return outcome{retry: true, reason: ReasonStatus429, err: err, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
 	case code >= 500:

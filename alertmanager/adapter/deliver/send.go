@@ -43,19 +43,31 @@ func (d *Deliverer) attempt(ctx context.Context, t *Target, body []byte) outcome
 	if err != nil {
 		return outcome{reason: ReasonTransport, err: redact(err)}
 	}
-	req.Header.Set("Content-Type", "application/json")
+	// Canonical keys already: assign instead of Header.Set.
+	req.Header["Content-Type"] = []string{"application/json"}
+	if t.UserAgent != "" {
+		req.Header["User-Agent"] = []string{t.UserAgent}
+	}
 	resp, err := t.Client.Do(req)
 	if err != nil {
 		return transportOutcome(ctx, actx, err)
 	}
 	defer resp.Body.Close()
 	// Read a little for the error message and drain the rest (bounded) so
-	// the keep-alive connection can be reused.
-	head := make([]byte, 256)
-	n, _ := io.ReadFull(resp.Body, head)
+	// the keep-alive connection can be reused. An accepted event needs no
+	// message: only drain, as much as the error path reads in all.
+	if accepted(resp.StatusCode) {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, headBytes+64<<10))
+		return outcome{ok: true}
+	}
+	var head [headBytes]byte
+	n, _ := io.ReadFull(resp.Body, head[:])
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	return classify(resp, strings.TrimSpace(strings.ToValidUTF8(string(head[:n]), "?")))
 }
+
+// headBytes of a refusal's body go into the error message.
+const headBytes = 256
 
 // backoff doubles from MinBackoff up to MaxBackoff with jitter (half fixed,
 // half random) so many canaries failing at once do not retry in lockstep. A

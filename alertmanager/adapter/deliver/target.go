@@ -28,11 +28,13 @@ type Policy struct {
 // Target is one consumer of Flagger events. The URL comes from the config
 // file only, never from an alert.
 type Target struct {
-	Name     string
-	URL      Secret
-	Client   *http.Client
-	Matchers []*labels.Matcher // all must match; none selects every alert
-	Policy   Policy
+	Name   string
+	URL    Secret
+	Client *http.Client
+	// UserAgent, when set, is the User-Agent of every request.
+	UserAgent string
+	Matchers  []*labels.Matcher // all must match; none selects every alert
+	Policy    Policy
 }
 
 // Selects reports whether the alert with these labels goes to t. A matcher on

@@ -21,19 +21,26 @@ func checksum(a *payload.Alert, name, namespace, phase string) string {
 		// Only hand-made bodies lack one; derive it the way Alertmanager does.
 		fp = labelSet(a.Labels).Fingerprint().String()
 	}
-	h := sha256.New()
-	for _, s := range []string{fp, a.Status, name, namespace, phase, stamp(a.StartsAt)} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+	// The hashed input is built in a stack buffer and hashed in one go: this
+	// runs once per alert, and the streaming hash.Hash allocated every write.
+	var in [512]byte
+	buf := in[:0]
+	for _, s := range [...]string{fp, a.Status, name, namespace, phase} {
+		buf = append(buf, s...)
+		buf = append(buf, 0)
 	}
+	buf = appendStamp(buf, a.StartsAt)
+	buf = append(buf, 0)
 	if !a.Firing() {
-		h.Write([]byte(stamp(a.EndsAt)))
+		buf = appendStamp(buf, a.EndsAt)
 	}
-	var sum [sha256.Size]byte
+	sum := sha256.Sum256(buf)
 	// 64 bits: Flagger's own checksums are short hashes too, and collisions
 	// inside one idempotency window of at most a few thousand entries are
 	// vanishingly unlikely.
-	return hex.EncodeToString(h.Sum(sum[:0])[:8])
+	var out [16]byte
+	hex.Encode(out[:], sum[:8])
+	return string(out[:])
 }
 
 func labelSet(l map[string]string) model.LabelSet {
@@ -44,6 +51,6 @@ func labelSet(l map[string]string) model.LabelSet {
 	return ls
 }
 
-// stamp is exact and zone-independent, unlike UnixNano, which is undefined
+// appendStamp is exact and zone-independent, unlike UnixNano, which is undefined
 // for Alertmanager's "unknown" time 0001-01-01.
-func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func appendStamp(b []byte, t time.Time) []byte { return t.UTC().AppendFormat(b, time.RFC3339Nano) }

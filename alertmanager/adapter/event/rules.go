@@ -94,7 +94,7 @@ func (r Rules) Compile() (*Mapper, error) {
 		return nil, fmt.Errorf("mapping.message_template: %w", err)
 	}
 	m.message = t
-	m.fallback, _ = parseTemplate(DefaultMessageTemplate)
+	m.builtin = src == DefaultMessageTemplate
 	return m, nil
 }
 

@@ -106,8 +106,19 @@ func (h *Webhook) decode(r *http.Request, rt *config.Runtime) (*payload.Message,
 // account counts what arrived and reports rejected alerts with one warning
 // per request, so a group of a thousand unlabelled alerts is one log line.
 func (h *Webhook) account(msg *payload.Message, res *event.Result) {
+	// One metric update per status, not per alert: Decode let through only
+	// firing and resolved.
+	firing := 0
 	for i := range msg.Alerts {
-		h.m.alerts.WithLabelValues(msg.Alerts[i].Status).Inc()
+		if msg.Alerts[i].Firing() {
+			firing++
+		}
+	}
+	if firing > 0 {
+		h.m.alerts.WithLabelValues(payload.StatusFiring).Add(float64(firing))
+	}
+	if resolved := len(msg.Alerts) - firing; resolved > 0 {
+		h.m.alerts.WithLabelValues(payload.StatusResolved).Add(float64(resolved))
 	}
 	if msg.TruncatedAlerts > 0 {
 		h.m.truncated.Add(float64(msg.TruncatedAlerts))
