@@ -41,8 +41,8 @@ func FuzzDecodeAndMap(f *testing.F) {
 			return
 		}
 		res := m.Map(msg, now)
-		if len(res.Events)+len(res.Rejected) != len(msg.Alerts) {
-			t.Fatalf("%d alerts became %d events and %d rejections", len(msg.Alerts), len(res.Events), len(res.Rejected))
+		if len(res.Events)+len(res.Rejected)+res.SkippedResolvedLifecycle != len(msg.Alerts) {
+			t.Fatalf("%d alerts became %d events, %d rejections and %d skipped", len(msg.Alerts), len(res.Events), len(res.Rejected), res.SkippedResolvedLifecycle)
 		}
 		for _, e := range res.Events {
 			if e.Name == "" || e.Namespace == "" {

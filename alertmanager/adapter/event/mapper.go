@@ -16,6 +16,7 @@ type Mapper struct {
 	phaseLabel, severityLabel   string
 	phases                      map[string]string
 	lifecycle, lifecycleSev     map[string]bool
+	resolvedLife                bool // forward resolved lifecycle alerts
 	metaLabels, metaAnnotations []string
 	message                     *template.Template
 	// builtin: message is DefaultMessageTemplate, rendered by defaultMessage
@@ -27,6 +28,9 @@ type Mapper struct {
 type Result struct {
 	Events   []Event
 	Rejected []Rejection
+	// SkippedResolvedLifecycle counts resolved lifecycle alerts that, by
+	// design, produce no event (see Rules.ForwardResolvedLifecycle).
+	SkippedResolvedLifecycle int
 	// TemplateErr is the first message-template failure, if any; those events
 	// carry the default message instead, so the event still goes out.
 	TemplateErr error
@@ -48,7 +52,11 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 			res.Rejected = append(res.Rejected, Rejection{Index: i, Fingerprint: a.Fingerprint, Reason: reason})
 			continue
 		}
-		phase := m.phase(a)
+		if !a.Firing() && !m.resolvedLife && m.isLifecycle(a) {
+			res.SkippedResolvedLifecycle++
+			continue
+		}
+		phase, explicit := m.phase(a)
 		msgText, err := m.render(msg, a, name, ns, phase)
 		if err != nil && res.TemplateErr == nil {
 			res.TemplateErr = err
@@ -56,7 +64,7 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 		meta := make(map[string]string, 3+len(m.metaLabels)+len(m.metaAnnotations))
 		m.extra(meta, a)
 		meta[KeyMessage] = msgText
-		meta[KeyType] = m.eventType(a)
+		meta[KeyType] = m.eventType(a, explicit && phase == "Failed")
 		meta[KeyTimestamp] = strconv.FormatInt(timestamp(a, now).UnixMilli(), 10)
 		res.Events = append(res.Events, Event{
 			Name:      name,
@@ -71,28 +79,38 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 }
 
 // phase: an explicit phase label wins (the exporter's alerts know the phase),
-// then the per-alertname table, then the alert's own state.
-func (m *Mapper) phase(a *payload.Alert) string {
+// then the per-alertname table, then the alert's own state. The second
+// result is false for that last fallback.
+func (m *Mapper) phase(a *payload.Alert) (string, bool) {
 	if p := a.Labels[m.phaseLabel]; Phases[p] {
-		return p
+		return p, true
 	}
 	if p, ok := m.phases[a.Labels["alertname"]]; ok {
-		return p
+		return p, true
 	}
 	if a.Firing() {
-		return "Failed"
+		return "Failed", false
 	}
-	return "Succeeded"
+	return "Succeeded", false
 }
 
-// eventType: Flagger reports rollout steps as Normal and faults as Warning, so
-// lifecycle alerts stay Normal while firing; anything else is a Warning while
-// it fires and Normal once resolved.
-func (m *Mapper) eventType(a *payload.Alert) string {
-	if !a.Firing() || m.lifecycle[a.Labels["alertname"]] || m.lifecycleSev[a.Labels[m.severityLabel]] {
+// eventType: Flagger reports rollout steps as Normal and faults as Warning.
+// A firing alert is a Warning unless it is a lifecycle step other than the
+// failure: a lifecycle alert whose phase is (explicitly) Failed, such as
+// FlaggerCanaryFailed, is a Warning, as "Canary failed! Scaling down" is in
+// Flagger. A resolved alert is Normal.
+func (m *Mapper) eventType(a *payload.Alert, failed bool) string {
+	if !a.Firing() {
+		return TypeNormal
+	}
+	if m.isLifecycle(a) && !failed {
 		return TypeNormal
 	}
 	return TypeWarning
+}
+
+func (m *Mapper) isLifecycle(a *payload.Alert) bool {
+	return m.lifecycle[a.Labels["alertname"]] || m.lifecycleSev[a.Labels[m.severityLabel]]
 }
 
 func (m *Mapper) render(msg *payload.Message, a *payload.Alert, name, ns, phase string) (string, error) {

@@ -63,6 +63,27 @@ func TestPhasePrecedence(t *testing.T) {
 	}
 }
 
+// A lifecycle alert resolves because the next step began, which has its own
+// event; Flagger sends one event per step, so by default none is sent.
+func TestResolvedLifecycleAlertsAreSkipped(t *testing.T) {
+	m, err := event.Rules{}.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := &payload.Message{Alerts: []payload.Alert{
+		alert("resolved", "alertname", "FlaggerCanaryNewRevision", "severity", "info", "canary", "a", "namespace", "n", "phase", "Progressing"),
+		alert("resolved", "alertname", "FlaggerCanaryRolledBack", "severity", "warning", "canary", "a", "namespace", "n"),
+		alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "info", "canary", "a", "namespace", "n", "phase", "Succeeded"),
+	}}
+	res := m.Map(msg, time.Now())
+	if res.SkippedResolvedLifecycle != 1 || len(res.Events) != 2 {
+		t.Fatalf("skipped %d, events %+v", res.SkippedResolvedLifecycle, res.Events)
+	}
+	if res.Events[0].Phase != "Failed" || res.Events[0].Metadata[event.KeyType] != event.TypeNormal {
+		t.Errorf("resolved problem alert: %+v", res.Events[0])
+	}
+}
+
 func TestEventType(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -73,7 +94,8 @@ func TestEventType(t *testing.T) {
 		{"failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "warning"), event.TypeWarning},
 		{"failure resolved", event.Rules{}, alert("resolved", "alertname", "FlaggerCanaryFailed"), event.TypeNormal},
 		{"lifecycle alertname firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "warning"), event.TypeNormal},
-		{"lifecycle alertname resolved", event.Rules{}, alert("resolved", "alertname", "FlaggerCanaryPromoted"), event.TypeNormal},
+		{"lifecycle alertname resolved, forwarded", event.Rules{ForwardResolvedLifecycle: true}, alert("resolved", "alertname", "FlaggerCanaryPromoted"), event.TypeNormal},
+		{"lifecycle failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "info", "phase", "Failed"), event.TypeWarning},
 		{"severity info firing", event.Rules{}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeNormal},
 		{"no lifecycle list", event.Rules{LifecycleAlerts: []string{}}, alert("firing", "alertname", "FlaggerCanaryPromoted"), event.TypeWarning},
 		{"custom severities", event.Rules{LifecycleSeverities: []string{"none"}}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeWarning},

@@ -38,6 +38,11 @@ type Rules struct {
 	LifecycleSeverities []string `yaml:"lifecycle_severities,omitempty"`
 	// SeverityLabel is the label LifecycleSeverities look at.
 	SeverityLabel string `yaml:"severity_label,omitempty"`
+	// ForwardResolvedLifecycle sends an event when a lifecycle alert
+	// resolves too. Off by default: Flagger sends one event per step, and a
+	// lifecycle alert resolves because the next step began, which has its
+	// own event.
+	ForwardResolvedLifecycle bool `yaml:"forward_resolved_lifecycle,omitempty"`
 	// MessageTemplate is a Go text/template over MessageData for eventMessage.
 	MessageTemplate string `yaml:"message_template,omitempty"`
 	// Metadata copies more labels and annotations into the event's metadata,
@@ -64,6 +69,7 @@ func (r Rules) Compile() (*Mapper, error) {
 		lifecycleSev:    set(orNil(r.LifecycleSeverities, []string{"info"})),
 		metaLabels:      slices.Clone(r.Metadata.Labels),
 		metaAnnotations: slices.Clone(r.Metadata.Annotations),
+		resolvedLife:    r.ForwardResolvedLifecycle,
 	}
 	maps.Copy(m.phases, r.Phases)
 	for alertname, phase := range m.phases {

@@ -10,6 +10,7 @@ type metrics struct {
 	duration       prometheus.Histogram
 	alerts         *prometheus.CounterVec
 	rejected       *prometheus.CounterVec
+	skipped        *prometheus.CounterVec
 	truncated      prometheus.Counter
 	templateErrors prometheus.Counter
 }
@@ -35,6 +36,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "flagger_event_adapter_alerts_rejected_total",
 			Help: "Alerts that could not become a Flagger event, by reason; answered 2xx, so never retried.",
 		}, []string{"reason"}),
+		skipped: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_alerts_skipped_total",
+			Help: "Alerts that produce no event by design, by reason (resolved_lifecycle: a lifecycle step ended because the next one began).",
+		}, []string{"reason"}),
 		truncated: f.NewCounter(prometheus.CounterOpts{
 			Name: "flagger_event_adapter_alerts_truncated_total",
 			Help: "Alerts Alertmanager left out of notifications (max_alerts), as it reported in truncatedAlerts.",
@@ -51,5 +56,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{"missing_name", "missing_namespace"} {
 		m.rejected.WithLabelValues(r)
 	}
+	m.skipped.WithLabelValues("resolved_lifecycle")
 	return m
 }

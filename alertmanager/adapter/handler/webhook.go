@@ -129,6 +129,9 @@ func (h *Webhook) account(msg *payload.Message, res *event.Result) {
 		h.m.templateErrors.Inc()
 		level.Warn(h.logger).Log("msg", "message template failed; sent the default message", "group_key", msg.GroupKey, "err", res.TemplateErr)
 	}
+	if res.SkippedResolvedLifecycle > 0 {
+		h.m.skipped.WithLabelValues("resolved_lifecycle").Add(float64(res.SkippedResolvedLifecycle))
+	}
 	if len(res.Rejected) == 0 {
 		return
 	}
