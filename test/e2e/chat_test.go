@@ -74,16 +74,27 @@ func checkChat(t *testing.T, s *stack.Stack, object string, want [][]string) {
 		var got [][]string
 		var prev []string
 		for _, m := range skewed(t, k.Name, chat(t, k, object)) {
-			got = append(got, m.firing())
 			for _, a := range prev {
 				if !slices.Contains(m.firing(), a) && !slices.Contains(m.ended(), a) {
 					t.Errorf("%s %s %q: %s stopped firing but is not listed as ended (ended: %v)", object, k.Name, m.Title, a, m.ended())
 				}
 			}
 			prev = m.firing()
+			// Promoting and Finalising have no lifecycle alert: when they
+			// last longer than a group_interval (minutes in real life,
+			// seconds here, so only sometimes), chat announces that the
+			// rollout step ended before the next one fires. That is a
+			// resolved notification, not a step.
 			if !strings.Contains(m.Title, object) {
 				t.Errorf("%s %s title %q does not name the canary", object, k.Name, m.Title)
 			}
+			if len(m.firing()) == 0 {
+				if len(m.ended()) == 0 {
+					t.Errorf("%s %s %q: a message with nothing firing and nothing ended", object, k.Name, m.Title)
+				}
+				continue
+			}
+			got = append(got, m.firing())
 			for _, e := range m.Firing {
 				if p := phaseOf[e.Alert]; p != "" && !strings.Contains(e.Facts, "Phase: "+p) {
 					t.Errorf("%s %s: %s does not say Phase: %s: %q", object, k.Name, e.Alert, p, e.Facts)
