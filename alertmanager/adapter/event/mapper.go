@@ -137,11 +137,7 @@ func defaultMessage(ann map[string]string) string {
 	if msg := ann["message"]; msg != "" {
 		return strings.TrimSpace(msg)
 	}
-	summary, desc := ann["summary"], ann["description"]
-	if summary != "" && desc != "" {
-		return strings.TrimSpace(summary + ": " + desc)
-	}
-	return strings.TrimSpace(summary + desc)
+	return sentences(ann["summary"], ann["description"])
 }
 
 // orDefaultMessage: Flagger never sends an empty message; say at least what

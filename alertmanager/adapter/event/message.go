@@ -33,6 +33,22 @@ var templateFuncs = template.FuncMap{
 	"toLower":   strings.ToLower,
 	"trimSpace": strings.TrimSpace,
 	"join":      strings.Join,
+	"sentences": sentences,
+}
+
+// sentences joins a summary and a description: with ": " after a summary
+// that is a phrase (Flagger's "Canary failed"), with a space after one that
+// is already a sentence (the mixin's summaries end with a period), so the
+// event never reads "rolled back.: Canary …".
+func sentences(summary, description string) string {
+	summary, description = strings.TrimSpace(summary), strings.TrimSpace(description)
+	if summary == "" || description == "" {
+		return summary + description
+	}
+	if strings.HasSuffix(summary, ".") || strings.HasSuffix(summary, "!") || strings.HasSuffix(summary, "?") {
+		return summary + " " + description
+	}
+	return summary + ": " + description
 }
 
 // render executes t; the result is trimmed because YAML block scalars in a

@@ -33,3 +33,17 @@ func TestDefaultMessageMatchesTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestSentences(t *testing.T) {
+	for _, c := range [][3]string{
+		{"Canary failed", "Workload podinfo namespace test", "Canary failed: Workload podinfo namespace test"},
+		{"A canary was rolled back.", "Canary test/podinfo is in phase Failed.", "A canary was rolled back. Canary test/podinfo is in phase Failed."},
+		{"Done!", "x", "Done! x"},
+		{"", "only description", "only description"},
+		{" summary ", "", "summary"},
+	} {
+		if got := sentences(c[0], c[1]); got != c[2] {
+			t.Errorf("sentences(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}

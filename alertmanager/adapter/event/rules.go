@@ -12,8 +12,7 @@ import (
 // (the mixin's alerts carry Flagger's own wording there), else the summary and
 // description, the annotations every Prometheus alert convention has.
 const DefaultMessageTemplate = `{{ with .Annotations.message }}{{ . }}{{ else }}` +
-	`{{ .Annotations.summary }}{{ if and .Annotations.summary .Annotations.description }}: {{ end }}` +
-	`{{ .Annotations.description }}{{ end }}`
+	`{{ sentences .Annotations.summary .Annotations.description }}{{ end }}`
 
 // Rules is the mapping section of the config file. A zero field takes its
 // default, so a config may leave the whole section out.
