@@ -115,27 +115,25 @@ func loadRules(t testing.TB) []groupedRule {
 }
 
 func alerts(t testing.TB) []groupedRule {
-	var out []groupedRule
-	for _, r := range loadRules(t) {
-		if r.Alert != "" {
-			out = append(out, r)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("no alerting rules")
-	}
-	return out
+	return rulesWhere(t, "alerting", func(r groupedRule) bool { return r.Alert != "" })
 }
 
 func records(t testing.TB) []groupedRule {
+	return rulesWhere(t, "recording", func(r groupedRule) bool { return r.Record != "" })
+}
+
+// rulesWhere returns the rendered rules keep selects; none at all fails the
+// test, so a rendering that lost a kind of rule cannot pass vacuously.
+func rulesWhere(t testing.TB, kind string, keep func(groupedRule) bool) []groupedRule {
+	t.Helper()
 	var out []groupedRule
 	for _, r := range loadRules(t) {
-		if r.Record != "" {
+		if keep(r) {
 			out = append(out, r)
 		}
 	}
 	if len(out) == 0 {
-		t.Fatal("no recording rules")
+		t.Fatalf("no %s rules", kind)
 	}
 	return out
 }
