@@ -32,8 +32,12 @@
 
     runbookURLPattern: 'https://github.com/flagger-monitoring/flagger-monitoring/blob/main/docs/runbooks.md#%s',
 
-    // Phases in which Flagger is expected to make a step every analysis
-    // interval, so lastTransitionTime older than the deadline means stuck.
+    // Phases in which Flagger writes the canary's status (and so stamps
+    // lastTransitionTime) on every analysis interval: a weight step, an
+    // iteration, a failed check or the next phase. ProgressDeadlineExceeded
+    // watches them. Progressing does not count for a canary with a
+    // confirm-traffic-increase webhook: while that gate is closed Flagger
+    // waits in Progressing without writing the status.
     rolloutPhases: ['Progressing', 'Promoting', 'Finalising'],
     // Phases in which Flagger runs metric checks and rolls back at threshold.
     analysisPhases: ['Progressing', 'WaitingPromotion'],
@@ -41,24 +45,33 @@
     revisionPhases: ['Progressing', 'WaitingPromotion', 'Promoting', 'Finalising'],
 
     rolledBackFor: '1m',
+    promotionFailedFor: '1m',
     progressDeadlineExceededFor: '5m',
+    // ProgressDeadlineExceeded fires when the status has not been written
+    // for longer than analysis interval + max(progressDeadlineSeconds,
+    // analysis interval) + this many seconds: Flagger waits up to the
+    // deadline for a workload to become ready before it rolls back, and a
+    // run that overruns its interval skips the next tick.
+    progressDeadlineSlackSeconds: 60,
     failedChecksFraction: 0.5,
     failedChecksRisingFor: '1m',
     waitingPromotionTooLongFor: '1h',
-    silentRollbackFor: '1m',
-    // How long after a rollback SilentRollback looks (and stays firing), and
-    // how far back it looks for failed checks that reached the threshold
-    // (Flagger resets failedChecks to 0 when it marks the canary Failed).
-    silentRollbackWindow: '15m',
-    silentRollbackLookback: '30m',
+    rolledBackBelowThresholdFor: '1m',
+    // How long after a rollback RolledBackBelowThreshold looks (and stays
+    // firing), and how far back it looks for failed checks that reached the
+    // threshold (Flagger resets failedChecks to 0 when it marks the canary
+    // Failed).
+    rolledBackBelowThresholdWindow: '15m',
+    rolledBackBelowThresholdLookback: '30m',
     exporterDownFor: '5m',
     exporterNotSyncedFor: '5m',
 
     // Lifecycle alerts fire when a canary entered a phase within this window
     // and resolve when it leaves the phase or the window passes.
     lifecycleWindow: '10m',
-    // Alerts on long-lived phases (RolledBack, WaitingPromotionTooLong,
-    // SilentRollback, the lifecycle notices) read the phase and info series
+    // Alerts on long-lived phases (RolledBack, PromotionFailed,
+    // WaitingPromotionTooLong, RolledBackBelowThreshold, the lifecycle
+    // notices) read the phase, canary weight and info series
     // through last_over_time(...[this]), so that an exporter restart (a
     // scrape gap with staleness markers) neither resolves and re-fires them
     // nor restarts their `for`. A deleted canary's alert lingers this long.

@@ -7,51 +7,149 @@ local promql = import '../lib/promql.libsonnet';
 {
   canaryAlerts(c)::
     local s(metric, extra=[]) = promql.canary(c, metric, extra);
+    // Copies target_name into `name`, Flagger's label for the target.
+    local targetAsName(expr) = |||
+      label_replace(
+      %s,
+        "name", "$1", "target_name", "(.*)"
+      )
+    ||| % promql.indent(std.rstripChars(expr, '\n'), 2);
     [
       // Failed is the phase Flagger leaves a canary in after a rollback until
-      // the next revision. target_name is copied into `name`, Flagger's label
-      // for the target, so Alertmanager can inhibit canary_rollback (from
-      // Flagger or the exporter) with equal: [namespace, name].
+      // the next revision. Failed with canaryWeight 100 is not a rollback but
+      // a failed promotion (PromotionFailed below). target_name is copied
+      // into `name`, Flagger's label for the target, so Alertmanager can
+      // inhibit canary_rollback (from Flagger or the exporter) with equal:
+      // [namespace, name].
       a.alert(
         c,
         'FlaggerCanaryRolledBack',
         'warning',
-        |||
-          label_replace(
-          %s,
-            "name", "$1", "target_name", "(.*)"
-          )
-        ||| % promql.indent(std.rstripChars(promql.withTarget(c, promql.stillInPhase(c, 'Failed') + '\n'), '\n'), 2),
+        targetAsName(promql.withTarget(c, |||
+          (%(still)s)
+          unless %(on)s
+          (%(allTraffic)s)
+        ||| % {
+          still: promql.stillInPhase(c, 'Failed'),
+          on: promql.on(c),
+          allTraffic: promql.allTrafficOnCanary(c),
+        })),
         c.rolledBackFor,
-        'A canary analysis failed and Flagger rolled the canary back.',
+        'Flagger rolled a canary back to its primary.',
         'Canary %s (target {{ $labels.target_name }}) is in phase Failed: Flagger routed all traffic back to the primary and scaled the canary down.' % a.canaryRef(c),
       ),
 
-      // Flagger stamps lastTransitionTime on every step (weight, iteration,
-      // failed check, phase), so no stamp for longer than the deadline in a
-      // phase that should step every interval means the rollout is stuck.
-      // Flagger rolls back on this itself; when it does not, the rollout needs a
-      // human. The value is the time since the last step.
+      // Flagger 1.44's handleFailedPromotion: the primary became non-retriably
+      // not ready while Promoting or Finalising. Flagger marks the canary
+      // Failed but, instead of rolling back onto the broken primary, routes
+      // all traffic to the canary and writes canaryWeight 100 (a rollback
+      // writes 0). Its own notification is "Promotion failed, primary not
+      // ready: ...", severity error. Labelled like RolledBack (phase, name).
+      a.alert(
+        c,
+        'FlaggerCanaryPromotionFailed',
+        'critical',
+        targetAsName(promql.withTarget(c, |||
+          (%(still)s)
+          and %(on)s
+          (%(allTraffic)s)
+        ||| % {
+          still: promql.stillInPhase(c, 'Failed'),
+          on: promql.on(c),
+          allTraffic: promql.allTrafficOnCanary(c),
+        })),
+        c.promotionFailedFor,
+        'A canary promotion failed: the primary is not ready and all traffic goes to the canary.',
+        'Canary %s failed its promotion: {{ $labels.target_name }}-primary did not become ready, so Flagger marked the canary Failed and routes all traffic to the canary {{ $labels.target_name }} (canaryWeight 100), the only healthy copy. The primary is broken and the canary is not scaled down.' % a.canaryRef(c),
+      ),
+
+      // Flagger writes the status (stamping lastTransitionTime) on every
+      // step of a rollout phase: each weight step, iteration and failed check
+      // and each phase change, once per analysis interval. It legitimately
+      // goes longer without a write when
+      // - a run overruns its interval: the ticker drops the next tick
+      //   (two intervals);
+      // - the canary or primary workload is not ready: Flagger waits until
+      //   the workload exceeds progressDeadlineSeconds and then rolls back
+      //   (or fails the promotion), which is written on the next run (the
+      //   deadline plus one interval);
+      // - a confirm-traffic-increase gate is closed: Flagger stays in
+      //   Progressing without writing anything (so Progressing is left out
+      //   for canaries with such a webhook);
+      // - the canary is suspended: Flagger skips it.
+      // So the threshold is interval + max(deadline, interval) + slack, with
+      // Flagger's interval default (60s) and minimum (10s). Past it the
+      // rollout is stuck (Flagger down, routing or promotion failing on every
+      // run, a primary Flagger keeps waiting for) and needs a human. The value
+      // is the time since the last status write.
       a.alert(
         c,
         'FlaggerCanaryProgressDeadlineExceeded',
         'critical',
+        local interval = |||
+          (
+            clamp_min(%(interval)s, 10)
+            or %(on)s
+            0 * %(deadline)s + 60
+          )
+        ||| % {
+          interval: s('flagger_canary_analysis_interval_seconds'),
+          deadline: s('flagger_canary_progress_deadline_seconds'),
+          on: promql.on(c),
+        };
+        // A multi-line expression placed after n columns of a line.
+        local hang(expr, n) = std.strReplace(std.rstripChars(expr, '\n'), '\n', '\n' + std.repeat(' ', n));
+        local other = std.filter(function(p) p != 'Progressing', c.rolloutPhases);
+        local phases = std.prune([
+          if other != [] then promql.inPhase(c, other),
+          if std.member(c.rolloutPhases, 'Progressing') then std.rstripChars(|||
+            (
+              %s
+              unless %s
+              %s > 0
+            )
+          ||| % [
+            promql.inPhase(c, 'Progressing'),
+            promql.on(c),
+            s('flagger_canary_analysis_webhooks', ['type="confirm-traffic-increase"']),
+          ], '\n'),
+        ]);
         |||
           (
             time() - %(ltt)s
-            > %(deadline)s
+            > %(on)s
+            (
+                2 * %(interval)s
+              + %(on)s
+                clamp_min(
+                  %(deadline)s
+                  - %(on)s
+                  %(intervalNested)s
+                , 0)
+              + %(slack)s
+            )
           )
           * %(on)s group_left (phase)
-            (%(phase)s)
+            (
+          %(phases)s
+            )
+          unless %(on)s
+            %(suspended)s == 1
         ||| % {
           ltt: s('flagger_canary_status_last_transition_timestamp_seconds'),
           deadline: s('flagger_canary_progress_deadline_seconds'),
+          // The analysis interval Flagger uses: the spec's, at least 10s, and
+          // 60s when unset (the exporter exports no series then).
+          interval: hang(interval, 6),
+          intervalNested: hang(interval, 8),
+          slack: c.progressDeadlineSlackSeconds,
           on: promql.on(c),
-          phase: promql.inPhase(c, c.rolloutPhases),
+          phases: promql.indent(std.join('\nor\n', phases), 4),
+          suspended: s('flagger_canary_suspended'),
         },
         c.progressDeadlineExceededFor,
-        'A canary has made no progress for longer than its progress deadline.',
-        'Canary %s has been in phase {{ $labels.phase }} without a step for {{ $value | humanizeDuration }}, longer than its progressDeadlineSeconds; Flagger has neither advanced nor rolled it back.' % a.canaryRef(c),
+        'A canary rollout has made no progress for longer than Flagger ever needs for a step.',
+        'Canary %s has been in phase {{ $labels.phase }} for {{ $value | humanizeDuration }} without a status update, longer than its analysis interval plus the larger of progressDeadlineSeconds and another interval: Flagger has neither advanced it nor rolled it back.' % a.canaryRef(c),
       ),
 
       // A leading indicator: the canary is heading for a rollback. The value is
@@ -93,13 +191,17 @@ local promql = import '../lib/promql.libsonnet';
         'Canary %s has been in phase WaitingPromotion for more than %s: its confirm-promotion webhook keeps answering no, and the canary keeps receiving traffic meanwhile.' % [a.canaryRef(c), c.waitingPromotionTooLongFor],
       ),
 
-      // Flagger alerts on a rollback only when failed checks reached the
-      // threshold. It marks the canary Failed with failedChecks reset to 0, so
-      // the check looks at the highest failed-checks value in the time before
-      // the rollback instead of the current one.
+      // Failed without failed checks at the threshold: the metric analysis
+      // did not cause the rollback. Flagger marks the canary Failed with
+      // failedChecks reset to 0, so the check looks at the highest value in
+      // the time before. Flagger notifies some of these rollbacks ("Rolling
+      // back manual webhook invoked", "Progress deadline exceeded") and not
+      // others (the canary or primary workload non-retriably not ready outside
+      // promotion, an initialisation error). A failed promotion (canaryWeight
+      // 100) is PromotionFailed's.
       a.alert(
         c,
-        'FlaggerCanarySilentRollback',
+        'FlaggerCanaryRolledBackBelowThreshold',
         'warning',
         |||
           (%(still)s)
@@ -111,17 +213,20 @@ local promql = import '../lib/promql.libsonnet';
             max_over_time(%(failed)s[%(lookback)s])
             < %(threshold)s
           )
+          unless %(on)s
+          (%(allTraffic)s)
         ||| % {
           still: promql.stillInPhase(c, 'Failed'),
           on: promql.on(c),
-          entered: promql.indent(promql.enteredPhase(c, 'Failed', c.silentRollbackWindow), 2),
+          entered: promql.indent(promql.enteredPhase(c, 'Failed', c.rolledBackBelowThresholdWindow), 2),
           failed: s('flagger_canary_status_failed_checks'),
-          lookback: c.silentRollbackLookback,
+          lookback: c.rolledBackBelowThresholdLookback,
           threshold: s('flagger_canary_analysis_threshold'),
+          allTraffic: promql.allTrafficOnCanary(c),
         },
-        c.silentRollbackFor,
+        c.rolledBackBelowThresholdFor,
         'A canary was rolled back without reaching its failed-checks threshold.',
-        'Canary %s entered phase Failed while its failed checks stayed below the analysis threshold (progress deadline, rollback webhook or a manual change). Flagger sends no rollback notification in this case.' % a.canaryRef(c),
+        'Canary %s entered phase Failed while its failed checks stayed below the analysis threshold: the metric analysis did not cause this rollback. Flagger notifies a rollback by a rollback webhook ("Rolling back manual webhook invoked") or a progress deadline ("Progress deadline exceeded"), but not one because the canary or primary workload stopped being ready outside promotion or the primary could not be initialised.' % a.canaryRef(c),
         { phase: 'Failed' },
       ),
     ],

@@ -78,6 +78,10 @@ local promql = import '../lib/promql.libsonnet';
       'Flagger promoted a canary.',
       'Canary %s succeeded: the new revision of {{ $labels.target_name }} is now the primary and the canary is scaled down.' % a.canaryRef(c),
     ),
+    // Flagger's "Canary failed!" comes with a rollback. A failed promotion
+    // (Failed with canaryWeight 100) sends "Promotion failed, primary not
+    // ready" instead and keeps the canary serving: that is the critical
+    // FlaggerCanaryPromotionFailed, not this notice.
     notice(
       c,
       'FlaggerCanaryFailed',
@@ -85,6 +89,19 @@ local promql = import '../lib/promql.libsonnet';
       'Canary failed! Scaling down {{ $labels.canary }}.%s' % ns,
       'Flagger rolled a canary back.',
       'Canary %s failed: Flagger routed all traffic back to {{ $labels.target_name }}-primary and scaled the canary down.' % a.canaryRef(c),
+      promql.withTarget(c, |||
+        (%(still)s)
+        and %(on)s
+        (
+        %(entered)s)
+        unless %(on)s
+        (%(allTraffic)s)
+      ||| % {
+        still: promql.stillInPhase(c, 'Failed'),
+        on: promql.on(c),
+        entered: promql.indent(promql.enteredPhase(c, 'Failed', c.lifecycleWindow), 2),
+        allTraffic: promql.allTrafficOnCanary(c),
+      }),
     ),
   ],
 }

@@ -49,9 +49,9 @@ local common = import 'common.libsonnet';
         countStat('Canaries', 'Canary objects in the selected namespaces.', null, [['blue', null]]),
         countStat('Rolling out', 'Canaries in a rollout phase (%s).' % std.join(', ', c.revisionPhases), c.revisionPhases, [['green', null], ['blue', 1]]),
         countStat('Waiting for promotion', 'Canaries whose analysis passed and whose confirm-promotion webhook has not approved yet.', 'WaitingPromotion', [['green', null], ['purple', 1]]),
-        countStat('Failed', 'Canaries in phase Failed: rolled back and waiting for the next revision.', 'Failed', [['green', null], ['red', 1]]),
+        countStat('Failed', 'Canaries in phase Failed until their next revision: rolled back to the primary or, with canary weight 100, a failed promotion that routes all traffic to the canary.', 'Failed', [['green', null], ['red', 1]]),
         rangeStat('Promotions', 'Canaries that entered Succeeded during the dashboard time range (from the exporter transitions counter, via a recording rule).', 'Succeeded', 'green'),
-        rangeStat('Rollbacks', 'Canaries that entered Failed during the dashboard time range (from the exporter transitions counter, via a recording rule).', 'Failed', 'red'),
+        rangeStat('Rollbacks', 'Canaries that entered Failed (rollbacks, and failed promotions) during the dashboard time range (from the exporter transitions counter, via a recording rule).', 'Failed', 'red'),
 
         g.timeseries(
           'Canaries by phase',
@@ -63,7 +63,7 @@ local common = import 'common.libsonnet';
         ),
         g.timeseries(
           'Promotions and rollbacks per hour',
-          'Phase changes into Succeeded (promotions) and Failed (rollbacks), as an hourly rate over %s, from the exporter transitions counter.' % c.transitionsRateWindow,
+          'Phase changes into Succeeded (promotions) and Failed (rollbacks and failed promotions), as an hourly rate over %s, from the exporter transitions counter.' % c.transitionsRateWindow,
           'short',
           [g.target('sum by (phase) (%s) * 3600' % ns(rate, ['phase=~"Succeeded|Failed"']), '{{phase}}')],
           w=8,

@@ -73,7 +73,7 @@ local common = import 'common.libsonnet';
           g.target('max by (status) (%s == 1)' % s('flagger_canary_status_promoted'), '{{status}}'),
         ], w=3, h=5) { options+: { textMode: 'name', colorMode: 'none' } },
         g.stat('Analysis interval', 'analysis.interval: time between two analysis steps.', 's', [g.target('max(%s)' % s('flagger_canary_analysis_interval_seconds'))], w=3, h=5),
-        g.stat('Progress deadline', 'progressDeadlineSeconds: how long a rollout may go without a step before Flagger rolls it back.', 's', [g.target('max(%s)' % s('flagger_canary_progress_deadline_seconds'))], w=3, h=5),
+        g.stat('Progress deadline', 'progressDeadlineSeconds: how long Flagger waits for the canary or primary workload to become ready before it rolls back (while promoting: fails the promotion).', 's', [g.target('max(%s)' % s('flagger_canary_progress_deadline_seconds'))], w=3, h=5),
         g.stat('Weights', 'analysis.maxWeight and analysis.stepWeight: the largest share of traffic the canary gets and the increment per step.', 'percent', [
           g.target('max(%s)' % s('flagger_canary_analysis_max_weight'), 'max'),
           g.target('max(%s)' % s('flagger_canary_analysis_step_weight'), 'step'),

@@ -52,6 +52,18 @@
       config.exporterGapTolerance,
     ],
 
+  // Canaries whose status.canaryWeight is 100, read through the gap
+  // tolerance like stillInPhase. Together with phase Failed it marks
+  // Flagger's failed promotion (the primary did not become ready while
+  // Promoting or Finalising: Flagger routes all traffic to the canary and
+  // writes canaryWeight 100), which a rollback never does (it routes all
+  // traffic to the primary and writes canaryWeight 0).
+  allTrafficOnCanary(config)::
+    'last_over_time(%s[%s]) == 100' % [
+      self.canary(config, 'flagger_canary_status_canary_weight'),
+      config.exporterGapTolerance,
+    ],
+
   // Canaries that entered the phase within the window: its state-set series
   // was 0 at some sample in the window, or the exporter counted a transition
   // into it. Neither is true for an unchanged canary after an exporter
