@@ -108,7 +108,7 @@ func TestServerDeliversExample(t *testing.T) {
 	})
 
 	m := checkSlack(t, svc["slack-url"].last(t))
-	if want := "⏱️ Progress deadline exceeded [2 firing] · podinfo.test (prod-eu)"; m.Attachments[0].Title != want {
+	if want := "⏱️ Rollout stuck [2 firing] · podinfo.test (prod-eu)"; m.Attachments[0].Title != want {
 		t.Errorf("slack title %q, want %q", m.Attachments[0].Title, want)
 	}
 	title, text := checkAdaptiveCard(t, svc["msteams-workflow-url"].last(t))
@@ -125,7 +125,7 @@ func TestServerDeliversExample(t *testing.T) {
 			t.Errorf("adapter message: %s", raw)
 		}
 	}
-	if p := string(pager.last(t)); strings.Contains(p, "FlaggerCanaryNewRevision") || !strings.Contains(p, "Progress deadline exceeded") {
+	if p := string(pager.last(t)); strings.Contains(p, "FlaggerCanaryNewRevision") || !strings.Contains(p, "Rollout stuck") {
 		t.Errorf("pager message: %s", p)
 	}
 	if n := count(svc["msteams-legacy-url"]); n != 0 {

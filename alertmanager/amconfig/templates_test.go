@@ -160,8 +160,8 @@ func TestGroupHeadlineAndColour(t *testing.T) {
 	tmpl := loadTemplates(t, loadConfig(t))
 	s := scenarios(tmpl)
 	for _, c := range []struct{ scenario, title, color string }{
-		{"group", "⏱️ Progress deadline exceeded [3 firing] · podinfo.test (prod-eu)", "danger"},
-		{"all resolved", "✅ Resolved: Progress deadline exceeded [5 resolved] · podinfo.test (prod-eu)", "good"},
+		{"group", "⏱️ Rollout stuck [3 firing] · podinfo.test (prod-eu)", "danger"},
+		{"all resolved", "✅ Resolved: Rollout stuck [5 resolved] · podinfo.test (prod-eu)", "good"},
 		{"flagger rollback", "⏪ Canary failed · frontend.prod (prod-eu)", "danger"},
 		{"exporter down", "🔌 flagger-exporter is down · namespace monitoring (prod-eu)", "danger"},
 	} {

@@ -193,7 +193,7 @@ function(_config)
           equal: ['cluster'],
         },
         {
-          sourceMatch: [m('alertname', '=', 'FlaggerCanaryRolledBack')],
+          sourceMatch: [m('alertname', '=~', 'FlaggerCanaryRolledBack|FlaggerCanaryPromotionFailed')],
           targetMatch: [m('alertname', '=', 'canary_rollback')],
           equal: ['cluster', 'namespace', 'name'],
         },

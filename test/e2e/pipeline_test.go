@@ -182,7 +182,7 @@ func checkAlertHistory(t *testing.T, s *stack.Stack) {
 	if want := []string{"FlaggerCanaryRolledBack team-b", "canary_rollback team-b"}; !slices.Equal(got, want) {
 		t.Errorf("rollback alerts that fired: %v, want %v", got, want)
 	}
-	v, err = s.Query(`max_over_time(ALERTS{alertstate="firing", alertname=~"FlaggerCanary(SilentRollback|FailedChecksRising|ProgressDeadlineExceeded|WaitingPromotionTooLong)|FlaggerExporter.*"}[15m])`)
+	v, err = s.Query(`max_over_time(ALERTS{alertstate="firing", alertname=~"FlaggerCanary(RolledBackBelowThreshold|PromotionFailed|FailedChecksRising|ProgressDeadlineExceeded|WaitingPromotionTooLong)|FlaggerExporter.*"}[15m])`)
 	if err != nil || len(v) != 0 {
 		t.Errorf("problem alerts fired in a clean run: %v %v", v, err)
 	}

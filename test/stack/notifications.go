@@ -42,17 +42,18 @@ type Event struct {
 // failed" is shared by FlaggerCanaryFailed and canary_rollback; the message
 // tells them apart.
 var headlines = map[string]string{
-	"Initialization done":                "FlaggerCanaryInitialized",
-	"New revision detected":              "FlaggerCanaryNewRevision",
-	"Waiting for promotion":              "FlaggerCanaryWaitingPromotion",
-	"Promotion completed":                "FlaggerCanaryPromoted",
-	"Rolled back":                        "FlaggerCanaryRolledBack",
-	"Progress deadline exceeded":         "FlaggerCanaryProgressDeadlineExceeded",
-	"Failed checks rising":               "FlaggerCanaryFailedChecksRising",
-	"Waiting for promotion too long":     "FlaggerCanaryWaitingPromotionTooLong",
-	"Rolled back without a Failed phase": "FlaggerCanarySilentRollback",
-	"flagger-exporter is down":           "FlaggerExporterDown",
-	"flagger-exporter is not synced":     "FlaggerExporterNotSynced",
+	"Initialization done":                           "FlaggerCanaryInitialized",
+	"New revision detected":                         "FlaggerCanaryNewRevision",
+	"Waiting for promotion":                         "FlaggerCanaryWaitingPromotion",
+	"Promotion completed":                           "FlaggerCanaryPromoted",
+	"Rolled back":                                   "FlaggerCanaryRolledBack",
+	"Rollout stuck":                                 "FlaggerCanaryProgressDeadlineExceeded",
+	"Promotion failed, primary not ready":           "FlaggerCanaryPromotionFailed",
+	"Failed checks rising":                          "FlaggerCanaryFailedChecksRising",
+	"Waiting for promotion too long":                "FlaggerCanaryWaitingPromotionTooLong",
+	"Rolled back below the failed-checks threshold": "FlaggerCanaryRolledBackBelowThreshold",
+	"flagger-exporter is down":                      "FlaggerExporterDown",
+	"flagger-exporter is not synced":                "FlaggerExporterNotSynced",
 }
 
 // alertName: a firing "Canary failed" is FlaggerCanaryFailed when it
