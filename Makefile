@@ -15,9 +15,13 @@ BINARIES := flagger-exporter flagger-event-adapter
 PROM_TOOLS := promtool prometheus
 JSONNET_TOOLS := jsonnet jsonnetfmt jsonnet-lint
 AM_TOOLS := alertmanager amtool
-TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_TOOLS) kubectl)
+TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_TOOLS) kubectl flagger)
 
-.PHONY: all build test test-unit test-image test-integration lint generate demo bench bench-scale e2e tools clean image fuzz help
+# The in-process API server reports no release version unless its test binary
+# is stamped; the real Flagger refuses to start without a semantic version.
+KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
+
+.PHONY: all build test test-unit test-image test-integration lint generate demo bench bench-scale e2e conformance tools clean image fuzz help
 
 # Packages of the root module and of the test module (API server, end to end).
 TEST_FLAGS ?= -count=1
@@ -48,6 +52,10 @@ $(addprefix $(BIN)/,$(AM_TOOLS)): tools/alertmanager/go.mod tools/alertmanager/g
 	@echo ">> building $(notdir $@) from tools/alertmanager/go.mod"
 	cd tools/alertmanager && $(GO) build -o $@ github.com/prometheus/alertmanager/cmd/$(notdir $@)
 
+$(BIN)/flagger: tools/flagger/go.mod tools/flagger/go.sum
+	@echo ">> building the real Flagger controller from tools/flagger/go.mod (about 11 min cold on 2 cores)"
+	cd tools/flagger && $(GO) build -o $@ github.com/fluxcd/flagger/cmd/flagger
+
 $(BIN)/kubectl: test/go.mod test/go.sum
 	@echo ">> building kubectl from k8s.io/kubernetes (test/go.mod; shares the API server's build cache)"
 	cd test && $(GO) build -o $@ k8s.io/kubernetes/cmd/kubectl
@@ -68,10 +76,13 @@ fuzz: ## Run each fuzz target for FUZZTIME (default 10s) on top of its seed corp
 
 test-integration: tools ## test/ module: in-process kube-apiserver + etcd, child processes, end to end.
 	@echo ">> integration tests (test/ module; the first build of the API server takes ~5-15 min)"
-	cd test && $(GO) test $(TEST_FLAGS) -timeout 30m ./...
+	cd test && $(GO) test $(TEST_FLAGS) -ldflags '$(KUBE_LDFLAGS)' -timeout 30m ./...
+
+conformance: tools ## The real Flagger next to the exporter, every scenario (docs/conformance.md; CONFORMANCE_UPDATE=1 rewrites it).
+	cd test && $(GO) test $(TEST_FLAGS) -ldflags '$(KUBE_LDFLAGS)' -timeout 20m -v -run '^TestConformance$$' ./conformance
 
 e2e: tools ## Only the end-to-end pipeline test.
-	cd test && $(GO) test $(TEST_FLAGS) -timeout 20m -v ./e2e
+	cd test && $(GO) test $(TEST_FLAGS) -ldflags '$(KUBE_LDFLAGS)' -timeout 20m -v ./e2e
 
 # ---- lint and generate ------------------------------------------------------
 lint: tools ## gofmt, go vet, staticcheck, jsonnetfmt, jsonnet-lint, promtool, amtool.
@@ -100,7 +111,7 @@ bench: ## Benchmarks: scrape cost vs client_golang and raw write; adapter vs pla
 	$(GO) test -run '^$$' -bench . -benchmem ./exporter/... ./alertmanager/...
 
 bench-scale: tools ## Exporter at 1k/5k/10k canaries on the in-process API server (see BENCHMARKS.md).
-	cd test && $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./scale
+	cd test && $(GO) test -ldflags '$(KUBE_LDFLAGS)' -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./scale
 
 # ---- container images -------------------------------------------------------
 IMAGE_BIN := $(BIN)/linux-amd64
@@ -127,7 +138,7 @@ test-image: ## tools/image tests: build both images, read them back, run the pac
 # ---- demo -------------------------------------------------------------------
 demo: tools ## Embedded cluster + exporter + Prometheus + Alertmanager + adapter, streaming notifications until Ctrl-C.
 	@echo ">> starting the demo (first run builds the API server test binary: minutes)"
-	cd test && FLAGGER_DEMO=1 $(GO) test -count=1 -timeout 0 -v -run '^TestDemo$$' ./demo
+	cd test && FLAGGER_DEMO=1 $(GO) test -ldflags '$(KUBE_LDFLAGS)' -count=1 -timeout 0 -v -run '^TestDemo$$' ./demo
 
 clean: ## Remove bin/ and test caches.
 	rm -rf $(BIN)

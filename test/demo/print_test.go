@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/test/sim"
 	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
 )
 
@@ -34,24 +33,24 @@ flagger-monitoring demo (up in %v)
   Alertmanager      %s
   exporter metrics  %s/metrics
   event adapter     %s/metrics
-Canaries: team-a/podinfo rolls back and recovers, team-b/backend and team-b/worker
-roll out successfully, team-c/frontend waits for approval; all in a loop.
-Below: [sim] what Flagger writes, [slack] [teams] what the chat receivers get,
+Canaries, under the real Flagger: team-a/podinfo rolls back every other revision,
+team-b/backend always promotes; in a loop.
+Below: [flagger] the status Flagger writes, [slack] [teams] what the chat receivers get,
 [event] the Flagger events the adapter delivers. Ctrl-C stops everything.
 
 `, time.Since(p.start).Round(time.Second), s.PrometheusURL, s.PrometheusURL, s.AlertmanagerURL, s.ExporterURL, s.AdapterURL)
 }
 
-// step shows a status write; weight and failed checks only when set.
-func (p *printer) step(c *sim.Canary, st sim.Step, got sim.Status) {
-	text := fmt.Sprintf("%s.%s %s", c.Name, c.Namespace, got.Phase)
+// step shows a status Flagger wrote; weight and failed checks only when set.
+func (p *printer) step(namespace, name string, got stack.CanaryStatus) {
+	text := fmt.Sprintf("%s.%s %s", name, namespace, got.Phase)
 	if got.CanaryWeight > 0 {
 		text += fmt.Sprintf(" weight=%d", got.CanaryWeight)
 	}
 	if got.FailedChecks > 0 {
 		text += fmt.Sprintf(" failedChecks=%d", got.FailedChecks)
 	}
-	p.line("sim", text+"  ("+st.Name+")")
+	p.line("flagger", text)
 }
 
 // chat prints a Slack message or Teams card as the alerts it announces.

@@ -36,13 +36,23 @@ scrape_configs:
       - targets: [%q]
 `
 
-func (s *Stack) startPrometheus(t testing.TB, addr, amAddr, exporterAddr string) {
+// flaggerScrapeConfig scrapes the real Flagger as Flagger's Helm chart's
+// ServiceMonitor does: job "flagger", honor_labels false.
+const flaggerScrapeConfig = `  - job_name: flagger
+    static_configs:
+      - targets: [%q]
+`
+
+func (s *Stack) startPrometheus(t testing.TB, addr, amAddr, exporterAddr, flaggerAddr string) {
 	t.Helper()
 	dir := filepath.Join(s.dir, "prometheus")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	cfg := fmt.Sprintf(prometheusConfig, filepath.Join(testutil.RepoRoot(t), "rules", "*.yaml"), amAddr, exporterAddr)
+	if flaggerAddr != "" {
+		cfg += fmt.Sprintf(flaggerScrapeConfig, flaggerAddr)
+	}
 	file := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

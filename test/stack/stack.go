@@ -31,6 +31,13 @@ type Options struct {
 	// LogLevel of the child processes; default info. Their output is kept
 	// in memory and shown only when a test fails.
 	LogLevel string
+	// Flagger runs the real Flagger controller (bin/flagger) with Flagger's
+	// own CRDs, the readiness stand-in and webhook gates, scraped by
+	// Prometheus as job "flagger" the way Flagger's chart does; see
+	// StartFlagger. Without it canaries are driven by test/sim.
+	Flagger *FlaggerOptions
+	// ExporterArgs are extra flags for flagger-exporter.
+	ExporterArgs []string
 }
 
 // Stack is a running pipeline. Everything stops when the test ends.
@@ -44,6 +51,9 @@ type Stack struct {
 	// in a rollout (opt-in label, critical alerts only); Events is the
 	// consumer of Flagger event-webhook calls behind the adapter.
 	Slack, Teams, TeamsLegacy, Pager, Events *Sink
+
+	// Set in Flagger mode (Options.Flagger).
+	Flagger *Flagger
 
 	opts  Options
 	dir   string
@@ -70,14 +80,20 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 
 	s.Cluster = harness.Start(t)
-	s.Cluster.InstallCRDs(t, harness.CanaryCRD())
+	var flaggerAddr string
+	if opts.Flagger != nil {
+		s.Cluster.InstallCRDs(t, harness.FlaggerCRDs(t))
+		flaggerAddr = s.startFlagger(t, *opts.Flagger, &seq)
+	} else {
+		s.Cluster.InstallCRDs(t, harness.CanaryCRD())
+	}
 
 	exporterAddr := s.addr(t, 9797)
 	s.startExporter(t, exporterAddr)
 	s.startAdapter(t)
 	amAddr := s.addr(t, 9093)
 	s.startAlertmanager(t, amAddr)
-	s.startPrometheus(t, s.addr(t, 9090), amAddr, exporterAddr)
+	s.startPrometheus(t, s.addr(t, 9090), amAddr, exporterAddr, flaggerAddr)
 	s.promReady(t)
 	return s
 }
@@ -100,7 +116,11 @@ func (s *Stack) addr(t testing.TB, port int) string {
 // Exited names a child process of the stack that is no longer running
 // ("" while all run).
 func (s *Stack) Exited() string {
-	for _, p := range s.procs {
+	procs := s.procs
+	if s.Flagger != nil {
+		procs = append(procs[:len(procs):len(procs)], s.Flagger.Process)
+	}
+	for _, p := range procs {
 		if p.Exited() {
 			return fmt.Sprintf("%s exited:\n%s", p.Name, p.Output())
 		}
@@ -111,8 +131,8 @@ func (s *Stack) Exited() string {
 func (s *Stack) startExporter(t testing.TB, addr string) {
 	t.Helper()
 	s.ExporterURL = "http://" + addr
-	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-exporter"),
-		"--kubeconfig", s.Cluster.Kubeconfig, "--web.listen-address", addr, "--log.level", s.opts.LogLevel))
+	args := append([]string{"--kubeconfig", s.Cluster.Kubeconfig, "--web.listen-address", addr, "--log.level", s.opts.LogLevel}, s.opts.ExporterArgs...)
+	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-exporter"), args...))
 	s.waitHTTP(t, "flagger-exporter", s.ExporterURL+"/-/ready")
 }
 

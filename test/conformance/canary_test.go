@@ -1,0 +1,89 @@
+package conformance_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
+	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
+)
+
+// target is every scenario's workload; canaryName differs from it so that
+// the tests see which label carries which name.
+const (
+	target     = "podinfo"
+	canaryName = "app"
+	// primary is the Deployment Flagger creates from the target.
+	primary = target + "-primary"
+)
+
+// run is one scenario in its own namespace, with one Canary.
+type run struct {
+	t  *testing.T
+	s  *stack.Stack
+	f  *stack.Flagger
+	ns string
+	sc *scenario
+}
+
+func (r *run) hookPath(typ string) string { return stack.HookPath(r.ns, typ) }
+
+// hook opens (pass) or closes a webhook of the canary.
+func (r *run) hook(typ string, pass bool) { r.f.Hooks.Set(r.hookPath(typ), pass) }
+
+// create makes the Canary and waits until Flagger initialised it.
+func (r *run) create(spec stack.CanarySpec) {
+	r.t.Helper()
+	r.s.AddFlaggerCanary(r.t, r.ns, canaryName, target, spec)
+}
+
+type status = stack.CanaryStatus
+
+func (r *run) status() status { r.t.Helper(); return r.s.CanaryStatus(r.t, r.ns, canaryName) }
+
+// stepTimeout bounds one wait for Flagger: a few analysis intervals (10 s,
+// Flagger's minimum) plus its 1 s control loop.
+const stepTimeout = 75 * time.Second
+
+// wait polls the Canary's status until cond holds.
+func (r *run) wait(what string, cond func(status) bool) status {
+	r.t.Helper()
+	var st status
+	harness.Eventually(r.t, stepTimeout, func() string {
+		if st = r.status(); cond(st) {
+			return ""
+		}
+		return fmt.Sprintf("canary %s/%s: waiting for %s, status %+v", r.ns, canaryName, what, st)
+	})
+	return st
+}
+
+func (r *run) waitPhase(phase string) status {
+	r.t.Helper()
+	return r.wait("phase "+phase, func(s status) bool { return s.Phase == phase })
+}
+
+// revision starts a rollout.
+func (r *run) revision(n int) { r.s.Cluster.NewRevision(r.t, r.ns, target, n) }
+
+// patchSpec merges fields into the Canary's spec.
+func (r *run) patchSpec(fields string) {
+	r.t.Helper()
+	_, err := r.s.Cluster.Dynamic.Resource(harness.CanaryGVR).Namespace(r.ns).Patch(context.Background(), canaryName,
+		types.MergePatchType, []byte(`{"spec":`+fields+`}`), metav1.PatchOptions{})
+	if err != nil {
+		r.t.Fatalf("patch canary spec %s: %v", fields, err)
+	}
+}
+
+func (r *run) deleteCanary() {
+	r.t.Helper()
+	if err := r.s.Cluster.Dynamic.Resource(harness.CanaryGVR).Namespace(r.ns).Delete(context.Background(), canaryName, metav1.DeleteOptions{}); err != nil {
+		r.t.Fatalf("delete canary: %v", err)
+	}
+}

@@ -1,0 +1,130 @@
+package conformance_test
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
+	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
+)
+
+// The Flagger series compared, as Flagger names and labels them. The
+// exporter's carry an extra canary label, which the comparison ignores.
+const (
+	mStatus        = "flagger_canary_status"
+	mWeightPrimary = "flagger_canary_weight{workload=<target>-primary}"
+	mWeightCanary  = "flagger_canary_weight{workload=<target>}"
+	mTotal         = "flagger_canary_total"
+)
+
+var compared = []string{mStatus, mWeightPrimary, mWeightCanary, mTotal}
+
+const absent = "absent"
+
+// values reads the compared series of namespace ns from one scrape.
+func values(fams map[string]*dto.MetricFamily, ns string) map[string]string {
+	get := func(family string, labels map[string]string) string {
+		v := testutil.Values(fams, family, labels)
+		switch len(v) {
+		case 0:
+			return absent
+		case 1:
+			return strconv.FormatFloat(v[0], 'g', -1, 64)
+		}
+		return fmt.Sprintf("%d series %v", len(v), v)
+	}
+	return map[string]string{
+		mStatus:        get("flagger_canary_status", map[string]string{"name": target, "namespace": ns}),
+		mWeightPrimary: get("flagger_canary_weight", map[string]string{"workload": primary, "namespace": ns}),
+		mWeightCanary:  get("flagger_canary_weight", map[string]string{"workload": target, "namespace": ns}),
+		mTotal:         get("flagger_canary_total", map[string]string{"namespace": ns}),
+	}
+}
+
+// differ is an intended difference at a checkpoint: what Flagger shows,
+// what the exporter shows instead, and why.
+type differ struct{ flagger, ours, why string }
+
+// row is one line of docs/conformance.md.
+type row struct {
+	scenario, step, metric, flagger, ours, verdict string
+}
+
+// settle is a checkpoint: Flagger has reached a step and holds it (a gate, a
+// hold, or a final phase). Within a few analysis intervals both Flagger's
+// own series and the exporter's must agree on every compared series, or
+// show exactly the intended differences listed. Flagger writes its metrics
+// at the start of each analysis run, so it may trail the Canary status by one
+// interval; a settled step outlasts that.
+func (r *run) settle(step string, diffs map[string]differ) {
+	r.t.Helper()
+	var flagger, ours map[string]string
+	harness.Eventually(r.t, 3*stepInterval+5*time.Second, func() string {
+		ff, err := harness.Scrape(r.t, r.f.MetricsURL)
+		if err != nil {
+			return err.Error()
+		}
+		of, err := harness.Scrape(r.t, r.s.ExporterURL+"/metrics")
+		if err != nil {
+			return err.Error()
+		}
+		flagger, ours = values(ff, r.ns), values(of, r.ns)
+		var bad []string
+		for _, m := range compared {
+			want := differ{flagger: flagger[m], ours: flagger[m]}
+			if d, ok := diffs[m]; ok {
+				want = d
+			}
+			if flagger[m] != want.flagger || ours[m] != want.ours {
+				bad = append(bad, fmt.Sprintf("%s: Flagger %s, exporter %s; want Flagger %s, exporter %s", m, flagger[m], ours[m], want.flagger, want.ours))
+			}
+		}
+		if len(bad) > 0 {
+			return fmt.Sprintf("%s/%s at %q (status %+v):\n  %s", r.ns, canaryName, step, r.status(), strings.Join(bad, "\n  "))
+		}
+		return ""
+	})
+	for _, m := range compared {
+		verdict := "same"
+		if d, ok := diffs[m]; ok {
+			verdict = "intended difference: " + d.why
+		}
+		r.sc.add(row{r.sc.name, step, m, flagger[m], ours[m], verdict})
+	}
+}
+
+// fact checks one exporter series of the canary against the value Flagger
+// uses (read off its source), for behaviour Flagger has no metric for.
+func (r *run) fact(step, family, want, flaggerSays string) {
+	r.t.Helper()
+	var got string
+	harness.Eventually(r.t, 10*time.Second, func() string {
+		fams, err := harness.Scrape(r.t, r.s.ExporterURL+"/metrics")
+		if err != nil {
+			return err.Error()
+		}
+		v := testutil.Values(fams, family, map[string]string{"namespace": r.ns, "canary": canaryName})
+		got = absent
+		if len(v) == 1 {
+			got = strconv.FormatFloat(v[0], 'g', -1, 64)
+		}
+		if got != want {
+			return fmt.Sprintf("%s/%s at %q: %s = %s, want %s (%s)", r.ns, canaryName, step, family, got, want, flaggerSays)
+		}
+		return ""
+	})
+	r.sc.add(row{r.sc.name, step, family, flaggerSays, got, "same"})
+}
+
+// stepInterval is Flagger's analysis interval in these scenarios: 10 s, its
+// minimum.
+const stepInterval = 10 * time.Second
+
+func sortRows(rows []row, order map[string]int) {
+	sort.SliceStable(rows, func(i, j int) bool { return order[rows[i].scenario] < order[rows[j].scenario] })
+}
