@@ -128,3 +128,45 @@ const stepInterval = 10 * time.Second
 func sortRows(rows []row, order map[string]int) {
 	sort.SliceStable(rows, func(i, j int) bool { return order[rows[i].scenario] < order[rows[j].scenario] })
 }
+
+// alerts checks the mixin's alerts on the real controller, as the shipped
+// rules evaluate them in the stack's Prometheus: every alert in active must
+// become pending or firing for the canary's namespace, and no alert in
+// never may have been pending or firing at any time in the scenario. A
+// pending alert counts: the rule's expression holds, which is what is
+// tested; `for` durations are the user's to choose.
+func (r *run) alerts(step string, active, never []string) {
+	r.t.Helper()
+	seen := func() map[string]bool {
+		got, err := r.s.Query(fmt.Sprintf(`max by (alertname) (max_over_time(ALERTS{namespace=%q}[15m]))`, r.ns))
+		if err != nil {
+			r.t.Fatalf("query ALERTS: %v", err)
+		}
+		names := map[string]bool{}
+		for _, s := range got {
+			names[s.Labels["alertname"]] = true
+		}
+		return names
+	}
+	harness.Eventually(r.t, 30*time.Second, func() string {
+		names := seen()
+		for _, a := range active {
+			if !names[a] {
+				return fmt.Sprintf("%s/%s at %q: alert %s not active; active so far: %v", r.ns, canaryName, step, a, names)
+			}
+		}
+		return ""
+	})
+	names := seen()
+	for _, a := range never {
+		if names[a] {
+			r.t.Errorf("%s/%s at %q: alert %s was pending or firing", r.ns, canaryName, step, a)
+		}
+	}
+	for _, a := range active {
+		r.sc.add(row{r.sc.name, step, "ALERTS{alertname=\"" + a + "\"}", "—", "active", "as intended"})
+	}
+	for _, a := range never {
+		r.sc.add(row{r.sc.name, step, "ALERTS{alertname=\"" + a + "\"}", "—", "never active", "as intended"})
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
@@ -29,13 +30,18 @@ func TestConformance(t *testing.T) {
 		Flagger:      &stack.FlaggerOptions{MeshProvider: "kubernetes"},
 		ExporterArgs: nil, // TODO flag
 	})
+	// Concurrent t.Run calls rather than t.Parallel: the scenarios wait on
+	// Flagger, not the CPU, and -parallel defaults to GOMAXPROCS (2 here).
 	t.Run("scenarios", func(t *testing.T) {
+		var wg sync.WaitGroup
 		for _, sc := range scenarios {
-			t.Run(sc.name, func(t *testing.T) {
-				t.Parallel()
-				sc.run(&run{t: t, s: s, f: s.Flagger, ns: sc.name, sc: sc})
+			wg.Go(func() {
+				t.Run(sc.name, func(t *testing.T) {
+					sc.run(&run{t: t, s: s, f: s.Flagger, ns: sc.name, sc: sc})
+				})
 			})
 		}
+		wg.Wait()
 	})
 	if t.Failed() {
 		return

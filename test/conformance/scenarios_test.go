@@ -36,6 +36,9 @@ var noWeightYet = map[string]differ{
 	mWeightCanary:  {absent, "0", whyNoWeightYet},
 }
 
+// deadlineAlert must never fire on a canary that Flagger advances normally.
+const deadlineAlert = "FlaggerCanaryProgressDeadlineExceeded"
+
 // nginx is the provider of the weighted scenarios: plain Ingress objects,
 // no mesh. The global provider, kubernetes, is blue/green only.
 const nginx = "nginx"
@@ -50,11 +53,12 @@ var scenarios = []*scenario{
 		}},
 	{name: "promoted", doc: "nginx, stepWeight 25 up to maxWeight 50, analysis webhook passing, promoted",
 		run: func(r *run) {
-			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 25, MaxWeight: 50, Hooks: []string{"rollout"}})
+			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 25, MaxWeight: 50, Deadline: 5, Hooks: []string{"rollout"}})
 			r.revision(2)
 			r.waitPhase("Succeeded")
 			r.settle("Succeeded", nil)
 			r.fact("Succeeded", "flagger_canary_analysis_max_weight", "50", "maxWeight")
+			r.alerts("Succeeded (interval 10s, progressDeadlineSeconds 5)", nil, []string{deadlineAlert, "FlaggerCanaryRolledBack"})
 		}},
 	{name: "rollback", doc: "nginx, stepWeight 20, threshold 3, the analysis webhook failing: rolled back",
 		run: func(r *run) {
@@ -65,6 +69,8 @@ var scenarios = []*scenario{
 			r.settle("Progressing, checks failing", nil)
 			r.waitPhase("Failed")
 			r.settle("Failed (rolled back)", nil)
+			r.alerts("Failed (rolled back)", []string{"FlaggerCanaryRolledBack", "canary_rollback"},
+				[]string{"FlaggerCanaryPromotionFailed", "FlaggerCanaryRolledBackBelowThreshold"})
 		}},
 	{name: "confirm-rollout", doc: "confirm-rollout gate closed (Waiting), then opened and promoted",
 		run: func(r *run) {
@@ -92,6 +98,9 @@ var scenarios = []*scenario{
 			r.wait("weight 10", func(s status) bool { return s.CanaryWeight == 10 })
 			r.hook("confirm-traffic-increase", false)
 			r.settle("Progressing at 10, gate closed", nil)
+			// Held past the deadline: the canary waits for approval, it is not stuck.
+			time.Sleep(25 * time.Second)
+			r.alerts("Progressing at 10, gate closed 25s (progressDeadlineSeconds 15)", nil, []string{deadlineAlert})
 			r.hook("confirm-traffic-increase", true)
 			r.waitPhase("Succeeded")
 			r.settle("Succeeded", nil)
@@ -149,6 +158,8 @@ var scenarios = []*scenario{
 			r.hook("rollback", true)
 			r.waitPhase("Failed")
 			r.settle("Failed (manual rollback)", nil)
+			r.alerts("Failed (manual rollback)", []string{"FlaggerCanaryRolledBack", "FlaggerCanaryRolledBackBelowThreshold"},
+				[]string{"FlaggerCanaryPromotionFailed"})
 		}},
 	{name: "promotion-failed", doc: "nginx, the primary exceeds its progress deadline while Promoting: Flagger fails the promotion and keeps traffic on the canary",
 		run: func(r *run) {
@@ -158,6 +169,8 @@ var scenarios = []*scenario{
 			r.f.Deployments.Set(r.t, r.ns, primary, harness.DeadlineExceeded)
 			r.waitPhase("Failed")
 			r.settle("Failed (promotion failed)", nil)
+			r.alerts("Failed (promotion failed)", []string{"FlaggerCanaryPromotionFailed"},
+				[]string{"FlaggerCanaryRolledBack", "FlaggerCanaryRolledBackBelowThreshold", "FlaggerCanaryFailed"})
 		}},
 	{name: "revision-changed", doc: "nginx, a new revision while held at weight 20: Flagger restarts the analysis",
 		run: func(r *run) {
