@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/scrape"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
@@ -33,12 +35,22 @@ type Config struct {
 	Namespaces    []string
 	LabelSelector string
 	TelemetryPath string
-	Web           *web.FlagConfig
-	Logger        log.Logger
+	// MeshProvider is the -mesh-provider Flagger runs with: the provider of
+	// every Canary without spec.provider. Empty means Flagger's default,
+	// istio.
+	MeshProvider string
+	Web          *web.FlagConfig
+	Logger       log.Logger
 }
 
 // Run serves until ctx is cancelled.
 func Run(ctx context.Context, c Config) error {
+	if c.MeshProvider == "" {
+		c.MeshProvider = canary.DefaultMeshProvider
+	}
+	if !utf8.ValidString(c.MeshProvider) || len(c.MeshProvider) > canary.MaxLabelBytes {
+		return fmt.Errorf("--flagger.mesh-provider must be valid UTF-8 of at most %d bytes", canary.MaxLabelBytes)
+	}
 	restConfig, source, err := restConfig(c.Kubeconfig)
 	if err != nil {
 		return err
@@ -48,7 +60,7 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	level.Info(c.Logger).Log("msg", "starting flagger-exporter", "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source)
+	level.Info(c.Logger).Log("msg", "starting flagger-exporter", "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source, "mesh_provider", c.MeshProvider)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -65,6 +77,7 @@ func Run(ctx context.Context, c Config) error {
 	watcher, err := kube.New(kube.Config{
 		Client: client, Namespaces: c.Namespaces, LabelSelector: c.LabelSelector,
 		Sink: st, Logger: c.Logger, Registerer: reg,
+		Decode: canary.Options{MeshProvider: c.MeshProvider},
 	})
 	if err != nil {
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/logging"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/logging/klogbridge"
 )
@@ -24,6 +25,7 @@ func main() {
 	app.Flag("kubeconfig", "Path to a kubeconfig. Default: in-cluster config, else $KUBECONFIG or ~/.kube/config.").StringVar(&c.Kubeconfig)
 	app.Flag("namespace", "Namespace to watch; repeat for several. Default: all namespaces.").StringsVar(&c.Namespaces)
 	app.Flag("label-selector", "Only export canaries matching this label selector.").StringVar(&c.LabelSelector)
+	app.Flag("flagger.mesh-provider", "The -mesh-provider Flagger runs with (its default is istio): the provider of every canary without spec.provider.").Default(canary.DefaultMeshProvider).StringVar(&c.MeshProvider)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&c.TelemetryPath)
 	c.Web = kingpinflag.AddFlags(app, ":9797")
 	logConfig := logging.AddFlags(app)

@@ -21,9 +21,12 @@ var Phases = [...]string{
 
 // The phases the exporter's logic treats specially.
 const (
-	PhaseProgressing Phase = 3
-	PhaseFailed      Phase = 8
-	PhaseUnknown     Phase = Phase(len(Phases) - 1)
+	PhaseWaiting          Phase = 2
+	PhaseProgressing      Phase = 3
+	PhaseWaitingPromotion Phase = 4
+	PhasePromoting        Phase = 5
+	PhaseFailed           Phase = 8
+	PhaseUnknown          Phase = Phase(len(Phases) - 1)
 	// NumPhases counts Phases, Unknown included.
 	NumPhases = len(Phases)
 )
@@ -63,37 +66,65 @@ const (
 	StrategyABTesting = "ab-testing"
 )
 
-// DefaultProgressDeadlineSeconds is Flagger's default for
-// spec.progressDeadlineSeconds.
-const DefaultProgressDeadlineSeconds = 600
+// Flagger's defaults (pkg/apis/flagger/v1beta1/canary.go and the controller).
+const (
+	// DefaultProgressDeadlineSeconds: GetProgressDeadlineSeconds, for an
+	// unset spec.progressDeadlineSeconds.
+	DefaultProgressDeadlineSeconds = 600
+	// DefaultThreshold: GetAnalysisThreshold, for a threshold <= 0 or unset.
+	DefaultThreshold = 1
+	// DefaultIntervalSeconds and MinIntervalSeconds: GetAnalysisInterval,
+	// for an unset or unparseable interval and the floor of any other.
+	DefaultIntervalSeconds = 60
+	MinIntervalSeconds     = 10
+	// TotalWeight is the controller's totalWeight: always 100.
+	TotalWeight = 100
+	// KubernetesIterations is what advanceCanary sets analysis.iterations to
+	// when the kubernetes provider runs a canary with iterations < 1.
+	KubernetesIterations = 10
+	// DefaultMeshProvider is the default of Flagger's -mesh-provider flag.
+	DefaultMeshProvider = "istio"
+	// KubernetesProvider is the provider without a mesh (router.NopRouter):
+	// blue/green only, and no traffic to shift.
+	KubernetesProvider = "kubernetes"
+)
 
-// Canary holds the facts about one Canary object. Numbers that the object does
-// not set are NaN (see Absent) and have no series; status counters that
-// Flagger resets to 0 read as 0 when missing.
+// Canary holds the facts about one Canary object. Settings Flagger defaults
+// hold Flagger's default when the object does not set them; other numbers the
+// object does not set are NaN (see Absent) and have no series; status
+// counters that Flagger resets to 0 read as 0 when missing.
 type Canary struct {
 	Namespace string
 	Name      string
 
 	TargetKind string
 	TargetName string
-	Provider   string
-	Strategy   string
+	Provider   string // spec.provider, else the mesh provider Flagger runs with
+	Strategy   string // see strategy(); blue-green for the kubernetes provider
 
 	Phase    Phase
 	Promoted Condition
 
 	FailedChecks   float64
-	CanaryWeight   float64
+	CanaryWeight   float64 // status.canaryWeight, as written
 	Iterations     float64 // status.iterations
 	LastTransition float64 // Unix seconds; NaN when absent or unreadable
 	Created        float64 // Unix seconds of metadata.creationTimestamp
 
-	Threshold               float64
-	AnalysisIterations      float64 // spec.analysis.iterations
-	MaxWeight               float64
-	StepWeight              float64
-	IntervalSeconds         float64
-	ProgressDeadlineSeconds float64
+	// The analysis settings as Flagger uses them, its defaults applied (see
+	// Decode). spec.canaryAnalysis stands in for an absent spec.analysis.
+	Threshold               float64 // GetAnalysisThreshold
+	AnalysisIterations      float64 // spec.analysis.iterations (10 forced by the kubernetes provider); Absent when unset
+	MaxWeight               float64 // the controller's maxWeight
+	StepWeight              float64 // the controller's nextStepWeight from 0; Absent when neither stepWeight nor stepWeights is set
+	IntervalSeconds         float64 // GetAnalysisInterval
+	ProgressDeadlineSeconds float64 // GetProgressDeadlineSeconds
+
+	// PromotionWeight is the canary weight a progressive canary's routes
+	// stop at: the first step at or above MaxWeight (see promotionWeight).
+	// They stay there through WaitingPromotion and into Promoting, while
+	// Flagger resets status.canaryWeight.
+	PromotionWeight float64
 
 	Suspended    bool
 	SkipAnalysis bool

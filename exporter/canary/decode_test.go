@@ -2,6 +2,7 @@ package canary
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -49,7 +50,7 @@ func set(obj map[string]any, value any, path ...string) map[string]any {
 }
 
 func TestDecodeFullObject(t *testing.T) {
-	c, warnings, err := Decode(base())
+	c, warnings, err := Decode(base(), Options{})
 	if err != nil || len(warnings) != 0 {
 		t.Fatalf("err=%v warnings=%v", err, warnings)
 	}
@@ -59,7 +60,7 @@ func TestDecodeFullObject(t *testing.T) {
 		FailedChecks: 2, CanaryWeight: 15, Iterations: 0,
 		LastTransition: 1767323100, Created: 1767323045,
 		Threshold: 10, AnalysisIterations: Absent, MaxWeight: 50, StepWeight: 5,
-		IntervalSeconds: 15, ProgressDeadlineSeconds: 60,
+		IntervalSeconds: 15, ProgressDeadlineSeconds: 60, PromotionWeight: 50,
 	}
 	if !equal(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -71,8 +72,8 @@ func TestDecodeFullObject(t *testing.T) {
 
 // equal compares canaries treating NaN (Absent) as equal to itself.
 func equal(a, b Canary) bool {
-	fa := []*float64{&a.FailedChecks, &a.CanaryWeight, &a.Iterations, &a.LastTransition, &a.Created, &a.Threshold, &a.AnalysisIterations, &a.MaxWeight, &a.StepWeight, &a.IntervalSeconds, &a.ProgressDeadlineSeconds}
-	fb := []*float64{&b.FailedChecks, &b.CanaryWeight, &b.Iterations, &b.LastTransition, &b.Created, &b.Threshold, &b.AnalysisIterations, &b.MaxWeight, &b.StepWeight, &b.IntervalSeconds, &b.ProgressDeadlineSeconds}
+	fa := []*float64{&a.FailedChecks, &a.CanaryWeight, &a.Iterations, &a.LastTransition, &a.Created, &a.Threshold, &a.AnalysisIterations, &a.MaxWeight, &a.StepWeight, &a.IntervalSeconds, &a.ProgressDeadlineSeconds, &a.PromotionWeight}
+	fb := []*float64{&b.FailedChecks, &b.CanaryWeight, &b.Iterations, &b.LastTransition, &b.Created, &b.Threshold, &b.AnalysisIterations, &b.MaxWeight, &b.StepWeight, &b.IntervalSeconds, &b.ProgressDeadlineSeconds, &b.PromotionWeight}
 	for i := range fa {
 		if *fa[i] != *fb[i] && !(IsAbsent(*fa[i]) && IsAbsent(*fb[i])) {
 			return false
@@ -85,7 +86,7 @@ func equal(a, b Canary) bool {
 func TestDecodeEveryPhase(t *testing.T) {
 	wantStatus := map[string]float64{"Progressing": 0, "Failed": 2}
 	for i, name := range Phases[:PhaseUnknown] {
-		c, warnings, err := Decode(set(base(), name, "status", "phase"))
+		c, warnings, err := Decode(set(base(), name, "status", "phase"), Options{})
 		if err != nil || len(warnings) != 0 {
 			t.Fatalf("%s: err=%v warnings=%v", name, err, warnings)
 		}
@@ -154,7 +155,8 @@ func TestDecodeOddObjects(t *testing.T) {
 			}
 		}},
 		{"absurd numbers", set(set(base(), 1e300, "status", "failedChecks"), int64(-9223372036854775808), "spec", "analysis", "threshold"), 0, func(t *testing.T, c Canary) {
-			if c.FailedChecks != 1e300 || c.Threshold != -9223372036854775808 {
+			// GetAnalysisThreshold: a threshold <= 0 means 1.
+			if c.FailedChecks != 1e300 || c.Threshold != DefaultThreshold {
 				t.Errorf("%v %v", c.FailedChecks, c.Threshold)
 			}
 		}},
@@ -165,7 +167,7 @@ func TestDecodeOddObjects(t *testing.T) {
 		}},
 		{"targetRef wrong type", set(base(), []any{"x"}, "spec", "targetRef"), 2, nil},
 		{"spec wrong type", set(base(), "x", "spec"), 2, func(t *testing.T, c Canary) {
-			if c.ProgressDeadlineSeconds != DefaultProgressDeadlineSeconds || !IsAbsent(c.Threshold) {
+			if c.ProgressDeadlineSeconds != DefaultProgressDeadlineSeconds || c.Threshold != DefaultThreshold || c.Provider != DefaultMeshProvider {
 				t.Errorf("%+v", c)
 			}
 		}},
@@ -180,7 +182,7 @@ func TestDecodeOddObjects(t *testing.T) {
 			}
 		}},
 		{"bad interval", set(base(), "soon", "spec", "analysis", "interval"), 1, func(t *testing.T, c Canary) {
-			if !IsAbsent(c.IntervalSeconds) {
+			if c.IntervalSeconds != DefaultIntervalSeconds {
 				t.Errorf("%v", c.IntervalSeconds)
 			}
 		}},
@@ -232,7 +234,7 @@ func TestDecodeOddObjects(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			c, warnings, err := Decode(tc.obj)
+			c, warnings, err := Decode(tc.obj, Options{})
 			if err != nil {
 				t.Fatalf("err: %v", err)
 			}
@@ -254,7 +256,7 @@ func TestDecodeUndecodable(t *testing.T) {
 		"empty object":      {},
 		"nil":               nil,
 	} {
-		if _, _, err := Decode(obj); err == nil {
+		if _, _, err := Decode(obj, Options{}); err == nil {
 			t.Errorf("%s: decoded", name)
 		}
 	}
@@ -266,25 +268,42 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"metadata":{"name":"a","namespace":"b"},"status":{"phase":"Failed","failedChecks":"x"}}`))
 	f.Add([]byte(`{"metadata":{"name":"a","namespace":"b"},"spec":{"analysis":{"iterations":1e308,"match":[1]}}}`))
 	f.Add([]byte(`{"metadata":{"name":"\xff","namespace":"b"},"status":{"conditions":[{"type":"Promoted"},7]}}`))
+	f.Add([]byte(`{"metadata":{"name":"a","namespace":"b"},"spec":{"canaryAnalysis":{"stepWeights":[10,5,1e308,-3,"x"],"interval":"-5s","threshold":-1}},"status":{"phase":"WaitingPromotion"}}`))
+	f.Add([]byte(`{"metadata":{"name":"a","namespace":"b"},"spec":{"provider":"kubernetes","analysis":{"stepWeights":[0.5,0.25],"maxWeight":1e300}},"status":{"phase":"Promoting","iterations":3}}`))
+	f.Add([]byte(`{"metadata":{"name":"a","namespace":"b"},"spec":{"analysis":{"stepWeight":1e-300,"maxWeight":1e300}},"status":{"phase":"WaitingPromotion"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var obj map[string]any
 		if json.Unmarshal(data, &obj) != nil {
 			return
 		}
-		c, _, err := Decode(obj)
-		if err != nil {
-			return
-		}
-		if c.Name == "" || c.Namespace == "" {
-			t.Fatalf("decoded without identity: %+v", c)
-		}
-		for _, s := range []string{c.Name, c.Namespace, c.TargetName, c.TargetKind, c.Provider} {
-			if !utf8.ValidString(s) || len(s) > MaxLabelBytes {
-				t.Fatalf("unsafe label value %q", s)
+		for _, opts := range []Options{{}, {MeshProvider: KubernetesProvider}} {
+			c, _, err := Decode(obj, opts)
+			if err != nil {
+				return
 			}
-		}
-		if int(c.Phase) >= NumPhases || c.Promoted > ConditionUnknown {
-			t.Fatalf("out of range: %+v", c)
+			if c.Name == "" || c.Namespace == "" {
+				t.Fatalf("decoded without identity: %+v", c)
+			}
+			for _, s := range []string{c.Name, c.Namespace, c.TargetName, c.TargetKind, c.Provider} {
+				if !utf8.ValidString(s) || len(s) > MaxLabelBytes {
+					t.Fatalf("unsafe label value %q", s)
+				}
+			}
+			if int(c.Phase) >= NumPhases || c.Promoted > ConditionUnknown || c.Provider == "" {
+				t.Fatalf("out of range: %+v", c)
+			}
+			// Flagger's defaults always give these a value.
+			for _, v := range []float64{c.Threshold, c.MaxWeight, c.IntervalSeconds, c.PromotionWeight, c.ProgressDeadlineSeconds} {
+				if IsAbsent(v) || math.IsInf(v, 0) {
+					t.Fatalf("defaulted number not finite: %+v", c)
+				}
+			}
+			if c.Threshold <= 0 || c.IntervalSeconds < MinIntervalSeconds || c.PromotionWeight > TotalWeight {
+				t.Fatalf("default not applied: %+v", c)
+			}
+			if w := c.RouteWeight(); !(w >= 0 && w <= TotalWeight) {
+				t.Fatalf("route weight %v out of 0..100: %+v", w, c)
+			}
 		}
 	})
 }

@@ -16,15 +16,16 @@ type Canary struct {
 	Facts       canary.Canary
 	Transitions [NumTransitionPhases]uint64
 
-	id     []byte // namespace="…",canary="…"
-	name   []byte // name="<target>" (Flagger's label for the target)
-	target []byte // the escaped target name, for the workload label
-	info   []byte // target_kind="…",target_name="…",provider="…",strategy="…"
+	id     []byte  // namespace="…",canary="…"
+	name   []byte  // name="<target>" (Flagger's label for the target)
+	target []byte  // the escaped target name, for the workload label
+	info   []byte  // target_kind="…",target_name="…",provider="…",strategy="…"
+	weight float64 // Facts.RouteWeight(), derived once
 }
 
 // Prepare escapes the facts' label values for writing.
 func Prepare(f canary.Canary, transitions [NumTransitionPhases]uint64) *Canary {
-	c := &Canary{Facts: f, Transitions: transitions}
+	c := &Canary{Facts: f, Transitions: transitions, weight: f.RouteWeight()}
 	c.id = appendLabel(appendLabel(nil, "namespace", f.Namespace, false), "canary", f.Name, true)
 	c.name = appendLabel(nil, "name", f.TargetName, false)
 	c.target = appendEscaped(nil, f.TargetName)

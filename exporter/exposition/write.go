@@ -63,19 +63,18 @@ func writeWeight(w *writer, cs []*Canary) {
 		if c.Facts.TargetName == "" {
 			continue // no workload to name; counted as a decode warning
 		}
-		weight := math.Min(100, math.Max(0, c.Facts.CanaryWeight))
 		w.begin()
 		w.buf = append(w.buf, `workload="`...)
 		w.buf = append(w.buf, c.target...)
 		w.buf = append(w.buf, `-primary",`...)
 		w.buf = append(w.buf, c.id...)
-		w.end(100 - weight)
+		w.end(canary.TotalWeight - c.weight)
 		w.begin()
 		w.buf = append(w.buf, `workload="`...)
 		w.buf = append(w.buf, c.target...)
 		w.buf = append(w.buf, `",`...)
 		w.buf = append(w.buf, c.id...)
-		w.end(weight)
+		w.end(c.weight)
 	}
 }
 

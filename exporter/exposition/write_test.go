@@ -16,7 +16,7 @@ func facts(ns, name, target string, phase canary.Phase) canary.Canary {
 		Strategy: canary.StrategyCanary, Phase: phase, Promoted: canary.ConditionUnknown,
 		FailedChecks: 3, CanaryWeight: 30, Iterations: 0, LastTransition: 1700000000.5, Created: 1690000000,
 		Threshold: 5, AnalysisIterations: canary.Absent, MaxWeight: 50, StepWeight: 10,
-		IntervalSeconds: 15, ProgressDeadlineSeconds: 600,
+		IntervalSeconds: 15, ProgressDeadlineSeconds: 600, PromotionWeight: 50,
 	}
 }
 
@@ -162,5 +162,40 @@ func TestWriteEmpty(t *testing.T) {
 func TestWritersMatchFamilies(t *testing.T) {
 	if len(writers) != len(Families) {
 		t.Fatalf("%d writers for %d families", len(writers), len(Families))
+	}
+}
+
+// TestWeightIsTheRoutes: flagger_canary_weight is Facts.RouteWeight() (what
+// Flagger's router reports), flagger_canary_status_canary_weight the raw
+// status.canaryWeight.
+func TestWeightIsTheRoutes(t *testing.T) {
+	waiting := facts("ns", "waiting", "w", canary.PhaseWaitingPromotion)
+	waiting.CanaryWeight = 0 // setStatusPhase(WaitingPromotion) zeroes it
+	bg := facts("ns", "bg", "b", canary.PhaseProgressing)
+	bg.Provider, bg.Strategy, bg.Iterations, bg.AnalysisIterations, bg.CanaryWeight = canary.KubernetesProvider, canary.StrategyBlueGreen, 1, 10, 0
+	succeeded := facts("ns", "done", "d", canary.Phase(7))
+	var buf bytes.Buffer
+	cs := []*Canary{Prepare(bg, [NumTransitionPhases]uint64{}), Prepare(succeeded, [NumTransitionPhases]uint64{}), Prepare(waiting, [NumTransitionPhases]uint64{})}
+	if err := Write(&buf, cs); err != nil {
+		t.Fatal(err)
+	}
+	fams := testutil.ParseText(t, buf.Bytes())
+	for _, tc := range []struct {
+		canary, target string
+		canaryShare    float64
+		status         float64
+	}{
+		{"waiting", "w", 50, 0}, // routes stay at maxWeight
+		{"bg", "b", 100, 0},     // NopRouter: iterations > 0
+		{"done", "d", 0, 30},    // a stale status weight is not traffic
+	} {
+		p := testutil.Value(t, fams, "flagger_canary_weight", map[string]string{"canary": tc.canary, "workload": tc.target + "-primary"})
+		c := testutil.Value(t, fams, "flagger_canary_weight", map[string]string{"canary": tc.canary, "workload": tc.target})
+		if c != tc.canaryShare || p != 100-tc.canaryShare {
+			t.Errorf("%s: weights primary %v canary %v, want canary %v", tc.canary, p, c, tc.canaryShare)
+		}
+		if v := testutil.Value(t, fams, "flagger_canary_status_canary_weight", map[string]string{"canary": tc.canary}); v != tc.status {
+			t.Errorf("%s: status weight %v, want %v", tc.canary, v, tc.status)
+		}
 	}
 }

@@ -27,13 +27,19 @@ func (o *object) DeepCopyObject() runtime.Object {
 	return &c
 }
 
-// transform decodes a Canary as it enters the informer's queue, so the cache
-// never holds the unstructured object. Anything else passes through (the
-// informer also queues tombstones).
-func transform(in any) (any, error) {
+// transform returns the informer's transform: it decodes a Canary as it
+// enters the informer's queue, so the cache never holds the unstructured
+// object. Anything else passes through (the informer also queues tombstones).
+func transform(opts canary.Options) func(any) (any, error) {
+	return func(in any) (any, error) {
+		return decode(in, opts), nil
+	}
+}
+
+func decode(in any, opts canary.Options) any {
 	u, ok := in.(*unstructured.Unstructured)
 	if !ok {
-		return in, nil
+		return in
 	}
 	o := &object{ObjectMeta: metav1.ObjectMeta{
 		Name:            u.GetName(),
@@ -41,6 +47,6 @@ func transform(in any) (any, error) {
 		UID:             u.GetUID(),
 		ResourceVersion: u.GetResourceVersion(),
 	}}
-	o.facts, o.warnings, o.err = canary.Decode(u.Object)
-	return o, nil
+	o.facts, o.warnings, o.err = canary.Decode(u.Object, opts)
+	return o
 }

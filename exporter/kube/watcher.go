@@ -41,6 +41,9 @@ type Config struct {
 	Sink          Sink
 	Logger        log.Logger
 	Registerer    prometheus.Registerer
+	// Decode holds the Flagger settings decoding needs (the global mesh
+	// provider).
+	Decode canary.Options
 }
 
 // Watcher runs one informer per watched namespace (one in all for the
@@ -72,7 +75,7 @@ func New(c Config) (*Watcher, error) {
 	for _, ns := range namespaces {
 		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns, tweak)
 		inf := f.ForResource(CanaryResource).Informer()
-		if err := inf.SetTransform(transform); err != nil {
+		if err := inf.SetTransform(transform(c.Decode)); err != nil {
 			return nil, err
 		}
 		if err := inf.SetWatchErrorHandlerWithContext(w.watchError); err != nil {

@@ -41,7 +41,8 @@ func TestWatcherFeedsStore(t *testing.T) {
 		canaryObject("a", "one", "Progressing"))
 	st := store.New()
 	reg := prometheus.NewRegistry()
-	w, err := New(Config{Client: client, Sink: st, Logger: log.NewNopLogger(), Registerer: reg})
+	w, err := New(Config{Client: client, Sink: st, Logger: log.NewNopLogger(), Registerer: reg,
+		Decode: canary.Options{MeshProvider: canary.KubernetesProvider}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +50,11 @@ func TestWatcherFeedsStore(t *testing.T) {
 	defer cancel()
 	go w.Run(ctx)
 	waitFor(t, func() bool { return w.Synced() == nil && st.Len() == 1 })
+	// The global mesh provider reaches the decoder: a Canary without
+	// spec.provider runs on it, blue/green.
+	if f := st.Snapshot()[0].Facts; f.Provider != canary.KubernetesProvider || f.Strategy != canary.StrategyBlueGreen {
+		t.Errorf("provider %q strategy %q, want the configured mesh provider", f.Provider, f.Strategy)
+	}
 
 	res := client.Resource(CanaryResource)
 	if _, err := res.Namespace("a").Update(ctx, canaryObject("a", "one", "Failed"), metav1.UpdateOptions{}); err != nil {
@@ -79,7 +85,7 @@ func TestTransformKeepsOnlyFacts(t *testing.T) {
 	u := canaryObject("a", "one", "Waiting")
 	u.SetManagedFields([]metav1.ManagedFieldsEntry{{Manager: "flagger"}})
 	u.SetAnnotations(map[string]string{"kubectl.kubernetes.io/last-applied-configuration": "{...}"})
-	out, err := transform(u)
+	out, err := transform(canary.Options{})(u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +97,7 @@ func TestTransformKeepsOnlyFacts(t *testing.T) {
 	if err != nil || key != "a/one" {
 		t.Fatalf("key %q %v", key, err)
 	}
-	if tomb := (cache.DeletedFinalStateUnknown{Key: "a/one"}); func() bool { r, _ := transform(tomb); return r != tomb }() {
+	if tomb := (cache.DeletedFinalStateUnknown{Key: "a/one"}); func() bool { r, _ := transform(canary.Options{})(tomb); return r != tomb }() {
 		t.Fatal("tombstone transformed")
 	}
 }
@@ -100,10 +106,10 @@ func TestDeleteHandlesTombstones(t *testing.T) {
 	st := store.New()
 	w := &Watcher{sink: st, logger: log.NewNopLogger(), metrics: newMetrics(nil, nil)}
 	for _, n := range []string{"x", "y"} {
-		o, _ := transform(canaryObject("ns", n, ""))
+		o, _ := transform(canary.Options{})(canaryObject("ns", n, ""))
 		w.upsert(o)
 	}
-	o, _ := transform(canaryObject("ns", "x", ""))
+	o, _ := transform(canary.Options{})(canaryObject("ns", "x", ""))
 	w.delete(cache.DeletedFinalStateUnknown{Key: "ns/x", Obj: o})
 	w.delete(cache.DeletedFinalStateUnknown{Key: "ns/y"})
 	if st.Len() != 0 {
