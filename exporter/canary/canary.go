@@ -128,6 +128,9 @@ type Canary struct {
 
 	Suspended    bool
 	SkipAnalysis bool
+
+	// Webhooks counts spec.analysis.webhooks by type, indexed like HookTypes.
+	Webhooks [NumHookTypes]uint16
 }
 
 // Absent is the value of a number the object does not set.

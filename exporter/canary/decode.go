@@ -133,6 +133,8 @@ func (d *decoder) analysis(c *Canary, spec map[string]any) {
 	}
 	c.PromotionWeight = promotionWeight(stepWeight, stepWeights, c.MaxWeight)
 
+	d.webhooks(c, a, p)
+
 	c.AnalysisIterations = d.number(a, p, "iterations")
 	match := d.present(a, "match")
 	if c.Provider == KubernetesProvider {

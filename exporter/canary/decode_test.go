@@ -307,3 +307,29 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeWebhooks(t *testing.T) {
+	obj := map[string]any{
+		"metadata": map[string]any{"name": "app", "namespace": "ns"},
+		"spec": map[string]any{"targetRef": map[string]any{"name": "podinfo"}, "analysis": map[string]any{"webhooks": []any{
+			map[string]any{"name": "load", "url": "http://x"}, // no type: rollout
+			map[string]any{"name": "gate", "type": "confirm-traffic-increase"},
+			map[string]any{"name": "gate2", "type": "confirm-traffic-increase"},
+			map[string]any{"name": "typo", "type": "confirm-trafic-increase"},
+			"not a webhook",
+		}}},
+	}
+	c, warnings, err := Decode(obj, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint16{"rollout": 1, "confirm-traffic-increase": 2}
+	for i, typ := range HookTypes {
+		if c.Webhooks[i] != want[typ] {
+			t.Errorf("%s webhooks = %d, want %d", typ, c.Webhooks[i], want[typ])
+		}
+	}
+	if len(warnings) != 2 {
+		t.Errorf("warnings %q, want one for the unknown type and one for the string", warnings)
+	}
+}

@@ -38,4 +38,5 @@ var Families = []Family{
 	{"flagger_canary_skip_analysis", "gauge", canaryLabels, "1 when spec.skipAnalysis is true."},
 	{"flagger_canary_created_timestamp_seconds", "gauge", canaryLabels, "Unix time the Canary object was created."},
 	{"flagger_canary_transitions_total", "counter", canaryLabels + ", phase", "Phase changes this exporter observed, by the phase entered. Starts at 0 for every phase when the exporter first sees a canary."},
+	{"flagger_canary_analysis_webhooks", "gauge", canaryLabels + ", type", "Webhooks of each type in spec.analysis.webhooks (a webhook without a type is a rollout hook); only the types present have a series. Alerts read confirm-traffic-increase: a canary waiting at that gate writes no status."},
 }

@@ -45,7 +45,7 @@ var writers = [...]func(*writer, []*Canary){
 	gauge(func(f *canary.Canary) float64 { return boolValue(f.Suspended) }),
 	gauge(func(f *canary.Canary) float64 { return boolValue(f.SkipAnalysis) }),
 	gauge(func(f *canary.Canary) float64 { return f.Created }),
-	writeTransitions,
+	writeTransitions, writeWebhooks,
 }
 
 func writeStatus(w *writer, cs []*Canary) {
@@ -131,6 +131,19 @@ func writePromoted(w *writer, cs []*Canary) {
 		}
 		for i := range statusLabels {
 			w.labelled(c, statusLabels[i], boolValue(canary.Condition(i+1) == c.Facts.Promoted))
+		}
+	}
+}
+
+var hookLabels = constLabels("type", canary.HookTypes[:])
+
+// writeWebhooks writes a series for each webhook type a canary has.
+func writeWebhooks(w *writer, cs []*Canary) {
+	for _, c := range cs {
+		for t, n := range c.Facts.Webhooks {
+			if n > 0 {
+				w.labelled(c, hookLabels[t], float64(n))
+			}
 		}
 	}
 }

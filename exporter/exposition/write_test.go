@@ -17,6 +17,7 @@ func facts(ns, name, target string, phase canary.Phase) canary.Canary {
 		FailedChecks: 3, CanaryWeight: 30, Iterations: 0, LastTransition: 1700000000.5, Created: 1690000000,
 		Threshold: 5, AnalysisIterations: canary.Absent, MaxWeight: 50, StepWeight: 10,
 		IntervalSeconds: 15, ProgressDeadlineSeconds: 600, PromotionWeight: 50,
+		Webhooks: [canary.NumHookTypes]uint16{0, 0, 0, 0, 0, 0, 1, 2}, // rollback, confirm-traffic-increase ×2
 	}
 }
 
@@ -61,6 +62,12 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 	}
 	if p, c := testutil.Value(t, fams, "flagger_canary_weight", with("workload", "podinfo-primary")), testutil.Value(t, fams, "flagger_canary_weight", with("workload", "podinfo")); p != 70 || c != 30 {
 		t.Errorf("weights %v/%v", p, c)
+	}
+	if v := testutil.Value(t, fams, "flagger_canary_analysis_webhooks", with("type", "confirm-traffic-increase")); v != 2 {
+		t.Errorf("confirm-traffic-increase webhooks %v", v)
+	}
+	if got := testutil.Values(fams, "flagger_canary_analysis_webhooks", id); len(got) != 2 {
+		t.Errorf("webhook series %v, want one per type present (rollback, confirm-traffic-increase)", got)
 	}
 	if v := testutil.Value(t, fams, "flagger_canary_total", map[string]string{"namespace": "alpha"}); v != 2 {
 		t.Errorf("alpha total %v", v)

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) { harness.Main(m) }
 func TestConformance(t *testing.T) {
 	s := stack.Start(t, stack.Options{
 		Flagger:      &stack.FlaggerOptions{MeshProvider: "kubernetes"},
-		ExporterArgs: nil, // TODO flag
+		ExporterArgs: []string{"--flagger.mesh-provider=kubernetes"},
 	})
 	// Concurrent t.Run calls rather than t.Parallel: the scenarios wait on
 	// Flagger, not the CPU, and -parallel defaults to GOMAXPROCS (2 here).

@@ -1,6 +1,12 @@
 // Package sim simulates Flagger: it drives a Canary's status through the API
-// server's status subresource the way Flagger 1.44 writes it, step by step,
-// so tests can assert between steps and the demo can loop rollouts.
+// server's status subresource the way Flagger 1.44 writes it, step by step.
+//
+// The real Flagger (test/conformance, make demo) is the ground truth; the
+// simulator stays only where Flagger cannot go: the 10k-canary scale
+// benchmark (thousands of canaries changing every second, far past what one
+// Flagger analyses at its 10 s minimum interval on two cores), and the
+// end-to-end chat test, whose assertions need each step to hold for an exact
+// time so that Alertmanager's grouping can be checked message by message.
 //
 // What it reproduces (FLAGGER-FACTS): the phases; the Promoted condition
 // (reason = phase; True for Initialized and Succeeded, False for Failed,
