@@ -129,7 +129,7 @@ local common = import 'common.libsonnet';
         ),
         g.timeseries(
           'Canary traffic weight',
-          'Percentage of traffic routed to the canary, for canaries that receive any (status.canaryWeight).',
+          'status.canaryWeight of canaries with a weight above 0: the step Flagger reached. Flagger resets it to 0 in WaitingPromotion while its routes stay at the last step; flagger_canary_weight is the routed share.',
           'percent',
           [g.target('max %s (%s) > 0' % [by, s('flagger_canary_status_canary_weight')], legend)],
         ) { fieldConfig+: { defaults+: { min: 0, max: 100 } } },

@@ -32,7 +32,7 @@ local common = import 'common.libsonnet';
         g.stat('Phase', 'Current status.phase of the canary (Unknown: no status yet).', 'none', [g.target('max(%s)' % code)], w=4, color='background') {
           fieldConfig+: { defaults+: { mappings: g.phaseMappings } },
         },
-        g.stat('Canary weight', 'Percentage of traffic routed to the canary (status.canaryWeight).', 'percent', [g.target('max(%s)' % s('flagger_canary_status_canary_weight'))], w=3),
+        g.stat('Canary weight', 'status.canaryWeight: the step Flagger reached (0 in WaitingPromotion, while the routes stay at the last step; flagger_canary_weight is the routed share).', 'percent', [g.target('max(%s)' % s('flagger_canary_status_canary_weight'))], w=3),
         g.stat('Failed checks', 'Failed metric checks of the current analysis (status.failedChecks) and the threshold at which Flagger rolls back.', 'none', [
           g.target('max(%s)' % s('flagger_canary_status_failed_checks'), 'failed'),
           g.target('max(%s)' % s('flagger_canary_analysis_threshold'), 'threshold'),

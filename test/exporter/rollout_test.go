@@ -57,7 +57,9 @@ func TestRolloutIsExported(t *testing.T) {
 		{map[string]any{"phase": "Progressing", "canaryWeight": int64(10)}, 0, 90, "Progressing"},
 		{map[string]any{"phase": "Progressing", "canaryWeight": int64(20), "failedChecks": int64(1)}, 0, 80, ""},
 		{map[string]any{"phase": "Progressing", "canaryWeight": int64(50), "failedChecks": int64(0)}, 0, 50, ""},
-		{map[string]any{"phase": "Promoting", "canaryWeight": int64(0)}, 1, 100, "Promoting"},
+		// Promoting with status.canaryWeight 0 (after WaitingPromotion):
+		// Flagger's routes are still at the last step, maxWeight 50.
+		{map[string]any{"phase": "Promoting", "canaryWeight": int64(0)}, 1, 50, "Promoting"},
 		{map[string]any{"phase": "Finalising"}, 1, 100, "Finalising"},
 		{map[string]any{"phase": "Succeeded", "conditions": []any{map[string]any{"type": "Promoted", "status": "True", "reason": "Succeeded"}}}, 1, 100, "Succeeded"},
 	}
