@@ -68,6 +68,26 @@ func (r *run) waitPhase(phase string) status {
 	return r.wait("phase "+phase, func(s status) bool { return s.Phase == phase })
 }
 
+// reach waits for a phase Flagger holds and settles there.
+func (r *run) reach(phase string) {
+	r.t.Helper()
+	r.waitPhase(phase)
+	r.settle(phase, nil)
+}
+
+// gated rolls out behind a closed gate (a webhook of type gate), settles
+// in the phase Flagger holds it in, opens the gate and settles again once
+// promoted.
+func (r *run) gated(gate string, spec stack.CanarySpec, held string) {
+	r.t.Helper()
+	r.hook(gate, false)
+	r.create(spec)
+	r.revision(2)
+	r.reach(held)
+	r.hook(gate, true)
+	r.reach("Succeeded")
+}
+
 // revision starts a rollout.
 func (r *run) revision(n int) { r.s.Cluster.NewRevision(r.t, r.ns, target, n) }
 

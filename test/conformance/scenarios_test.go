@@ -55,8 +55,7 @@ var scenarios = []*scenario{
 		run: func(r *run) {
 			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 25, MaxWeight: 50, Deadline: 5, Hooks: []string{"rollout"}})
 			r.revision(2)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 			r.fact("Succeeded", "flagger_canary_analysis_max_weight", "50", "maxWeight")
 			r.alerts("Succeeded (interval 10s, progressDeadlineSeconds 5)", nil, []string{deadlineAlert, "FlaggerCanaryRolledBack"})
 		}},
@@ -74,14 +73,7 @@ var scenarios = []*scenario{
 		}},
 	{name: "confirm-rollout", doc: "confirm-rollout gate closed (Waiting), then opened and promoted",
 		run: func(r *run) {
-			r.hook("confirm-rollout", false)
-			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, Hooks: []string{"confirm-rollout"}})
-			r.revision(2)
-			r.waitPhase("Waiting")
-			r.settle("Waiting", nil)
-			r.hook("confirm-rollout", true)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.gated("confirm-rollout", stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, Hooks: []string{"confirm-rollout"}}, "Waiting")
 		}},
 	{name: "confirm-traffic-increase", doc: "stepWeights [10, 40] behind a confirm-traffic-increase gate, held at 0 and at 10, then promoted",
 		run: func(r *run) {
@@ -102,52 +94,34 @@ var scenarios = []*scenario{
 			time.Sleep(25 * time.Second)
 			r.alerts("Progressing at 10, gate closed 25s (progressDeadlineSeconds 15)", nil, []string{deadlineAlert})
 			r.hook("confirm-traffic-increase", true)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 		}},
 	{name: "confirm-promotion", doc: "confirm-promotion gate closed at maxWeight 50 (WaitingPromotion), approved, Promoting held by a primary still rolling out",
 		run: func(r *run) {
 			r.hook("confirm-promotion", false)
 			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, Hooks: []string{"confirm-promotion"}})
 			r.revision(2)
-			r.waitPhase("WaitingPromotion")
-			r.settle("WaitingPromotion", nil)
+			r.reach("WaitingPromotion")
 			r.hook("confirm-promotion", true)
 			r.waitPhase("Promoting")
 			r.f.Deployments.Set(r.t, r.ns, primary, harness.RolloutPending)
 			r.settle("Promoting (primary rolling out)", nil)
 			r.f.Deployments.Set(r.t, r.ns, primary, harness.Ready)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 		}},
 	{name: "blue-green", doc: "kubernetes provider, 2 iterations, confirm-promotion gate, promoted",
 		run: func(r *run) {
-			r.hook("confirm-promotion", false)
-			r.create(stack.CanarySpec{Interval: "10s", Threshold: 2, Iterations: 2, Hooks: []string{"confirm-promotion"}})
-			r.revision(2)
-			r.waitPhase("WaitingPromotion")
-			r.settle("WaitingPromotion", nil)
-			r.hook("confirm-promotion", true)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.gated("confirm-promotion", stack.CanarySpec{Interval: "10s", Threshold: 2, Iterations: 2, Hooks: []string{"confirm-promotion"}}, "WaitingPromotion")
 		}},
 	{name: "ab-testing", doc: "nginx, header match, 2 iterations, confirm-promotion gate, promoted",
 		run: func(r *run) {
-			r.hook("confirm-promotion", false)
-			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, Iterations: 2, Match: true, Hooks: []string{"confirm-promotion"}})
-			r.revision(2)
-			r.waitPhase("WaitingPromotion")
-			r.settle("WaitingPromotion", nil)
-			r.hook("confirm-promotion", true)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.gated("confirm-promotion", stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, Iterations: 2, Match: true, Hooks: []string{"confirm-promotion"}}, "WaitingPromotion")
 		}},
-	{name: "skip-analysis", doc: "nginx, SkipAnalysis: promoted without analysis",
+	{name: "skip-analysis", doc: "nginx, skipAnalysis: promoted without analysis",
 		run: func(r *run) {
 			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, SkipAnalysis: true})
 			r.revision(2)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 		}},
 	{name: "manual-rollback", doc: "nginx, the rollback webhook answers yes mid-analysis",
 		run: func(r *run) {
@@ -183,15 +157,13 @@ var scenarios = []*scenario{
 			r.wait("the restart", func(s status) bool { return s.Phase == "Progressing" && s.CanaryWeight == 0 })
 			r.settle("Progressing, analysis restarted", nil)
 			r.hook("confirm-traffic-increase", true)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 		}},
 	{name: "deletion", doc: "a promoted canary deleted",
 		run: func(r *run) {
 			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, SkipAnalysis: true})
 			r.revision(2)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 			r.deleteCanary()
 			r.settle("deleted", map[string]differ{
 				mStatus:        {"1", absent, whyDeleted},
@@ -214,7 +186,6 @@ var scenarios = []*scenario{
 				r.t.Fatalf("a suspended canary moved: %+v, then %+v", held, now)
 			}
 			r.patchSpec(`{"suspend":false}`)
-			r.waitPhase("Succeeded")
-			r.settle("Succeeded", nil)
+			r.reach("Succeeded")
 		}},
 }
