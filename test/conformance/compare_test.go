@@ -170,3 +170,35 @@ func (r *run) alerts(step string, active, never []string) {
 		r.sc.add(row{r.sc.name, step, "ALERTS{alertname=\"" + a + "\"}", "—", "never active", "as intended"})
 	}
 }
+
+// labels records the label names of flagger_canary_status on both sides:
+// the exporter adds canary (the Canary's own name) to Flagger's name and
+// namespace, and nothing else.
+func (r *run) labels(step string) {
+	r.t.Helper()
+	names := func(url string) string {
+		fams, err := harness.Scrape(r.t, url)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		for _, m := range fams["flagger_canary_status"].GetMetric() {
+			var ls []string
+			ns := false
+			for _, l := range m.GetLabel() {
+				ls = append(ls, l.GetName())
+				ns = ns || (l.GetName() == "namespace" && l.GetValue() == r.ns)
+			}
+			if ns {
+				sort.Strings(ls)
+				return strings.Join(ls, ", ")
+			}
+		}
+		return absent
+	}
+	flagger, ours := names(r.f.MetricsURL), names(r.s.ExporterURL+"/metrics")
+	if flagger != "name, namespace" || ours != "canary, name, namespace" {
+		r.t.Errorf("%s/%s at %q: flagger_canary_status labels: Flagger %s, exporter %s", r.ns, canaryName, step, flagger, ours)
+	}
+	r.sc.add(row{r.sc.name, step, "flagger_canary_status labels", flagger, ours,
+		"intended difference: the exporter adds canary, the Canary's own name (name is spec.targetRef.name, as in Flagger)"})
+}

@@ -48,6 +48,7 @@ var scenarios = []*scenario{
 		run: func(r *run) {
 			r.create(stack.CanarySpec{Interval: "5s", Threshold: 0, Iterations: 2})
 			r.settle("Initialized", noWeightYet)
+			r.labels("Initialized")
 			r.fact("Initialized", "flagger_canary_analysis_threshold", "1", "GetAnalysisThreshold: threshold <= 0 means 1")
 			r.fact("Initialized", "flagger_canary_analysis_interval_seconds", "10", "GetAnalysisInterval: below 10s means 10s")
 		}},
