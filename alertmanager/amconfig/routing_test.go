@@ -81,7 +81,7 @@ func TestRouting(t *testing.T) {
 		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
 		{"ProgressDeadlineExceeded", problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
 		{"FailedChecksRising", problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil), []routeOf{adapter, chat}},
-		{"SilentRollback", problem("FlaggerCanarySilentRollback", "warning", "podinfo", "test", nil), []routeOf{adapter, chat}},
+		{"RolledBackBelowThreshold", problem("FlaggerCanaryRolledBackBelowThreshold", "warning", "podinfo", "test", nil), []routeOf{adapter, chat}},
 		{"ExporterDown", exporterAlert("FlaggerExporterDown", "critical"), []routeOf{adapter, pager, chat}},
 		{"ExporterNotSynced", exporterAlert("FlaggerExporterNotSynced", "warning"), []routeOf{adapter, chat}},
 		// No event for canary_rollback: Flagger sends none, and the mixin's

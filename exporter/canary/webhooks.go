@@ -41,6 +41,7 @@ func (d *decoder) webhooks(c *Canary, analysis map[string]any, prefix string) {
 			if typ == name {
 				c.Webhooks[t]++
 				known = true
+				break
 			}
 		}
 		if !known {

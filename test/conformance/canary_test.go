@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -46,15 +45,11 @@ type status = stack.CanaryStatus
 
 func (r *run) status() status { r.t.Helper(); return r.s.CanaryStatus(r.t, r.ns, canaryName) }
 
-// stepTimeout bounds one wait for Flagger: a few analysis intervals (10 s,
-// Flagger's minimum) plus its 1 s control loop.
-const stepTimeout = 75 * time.Second
-
 // wait polls the Canary's status until cond holds.
 func (r *run) wait(what string, cond func(status) bool) status {
 	r.t.Helper()
 	var st status
-	harness.Eventually(r.t, stepTimeout, func() string {
+	harness.Eventually(r.t, stack.FlaggerStepTimeout, func() string {
 		if st = r.status(); cond(st) {
 			return ""
 		}

@@ -52,7 +52,7 @@ type differ struct{ flagger, ours, why string }
 
 // row is one line of docs/conformance.md.
 type row struct {
-	scenario, step, metric, flagger, ours, verdict string
+	step, metric, flagger, ours, verdict string
 }
 
 // settle is a checkpoint: Flagger has reached a step and holds it (a gate, a
@@ -94,7 +94,7 @@ func (r *run) settle(step string, diffs map[string]differ) {
 		if d, ok := diffs[m]; ok {
 			verdict = "intended difference: " + d.why
 		}
-		r.sc.add(row{r.sc.name, step, m, flagger[m], ours[m], verdict})
+		r.sc.add(row{step, m, flagger[m], ours[m], verdict})
 	}
 }
 
@@ -118,16 +118,12 @@ func (r *run) fact(step, family, want, flaggerSays string) {
 		}
 		return ""
 	})
-	r.sc.add(row{r.sc.name, step, family, flaggerSays, got, "same"})
+	r.sc.add(row{step, family, flaggerSays, got, "same"})
 }
 
 // stepInterval is Flagger's analysis interval in these scenarios: 10 s, its
 // minimum.
 const stepInterval = 10 * time.Second
-
-func sortRows(rows []row, order map[string]int) {
-	sort.SliceStable(rows, func(i, j int) bool { return order[rows[i].scenario] < order[rows[j].scenario] })
-}
 
 // alerts checks the mixin's alerts on the real controller, as the shipped
 // rules evaluate them in the stack's Prometheus: every alert in active must
@@ -164,10 +160,10 @@ func (r *run) alerts(step string, active, never []string) {
 		}
 	}
 	for _, a := range active {
-		r.sc.add(row{r.sc.name, step, "ALERTS{alertname=\"" + a + "\"}", "—", "active", "as intended"})
+		r.sc.add(row{step, "ALERTS{alertname=\"" + a + "\"}", "—", "active", "as intended"})
 	}
 	for _, a := range never {
-		r.sc.add(row{r.sc.name, step, "ALERTS{alertname=\"" + a + "\"}", "—", "never active", "as intended"})
+		r.sc.add(row{step, "ALERTS{alertname=\"" + a + "\"}", "—", "never active", "as intended"})
 	}
 }
 
@@ -199,6 +195,6 @@ func (r *run) labels(step string) {
 	if flagger != "name, namespace" || ours != "canary, name, namespace" {
 		r.t.Errorf("%s/%s at %q: flagger_canary_status labels: Flagger %s, exporter %s", r.ns, canaryName, step, flagger, ours)
 	}
-	r.sc.add(row{r.sc.name, step, "flagger_canary_status labels", flagger, ours,
+	r.sc.add(row{step, "flagger_canary_status labels", flagger, ours,
 		"intended difference: the exporter adds canary, the Canary's own name (name is spec.targetRef.name, as in Flagger)"})
 }

@@ -39,16 +39,25 @@ func TestData() string {
 // module into the module cache if needed.
 func PrometheusOperatorCRD(t testing.TB, file string) string {
 	t.Helper()
-	out, err := exec.Command("go", "mod", "download", "-json",
-		"github.com/prometheus-operator/prometheus-operator@"+PrometheusOperatorVersion).Output()
+	dir := moduleDir(t, "", "github.com/prometheus-operator/prometheus-operator@"+PrometheusOperatorVersion)
+	return filepath.Join(dir, "example", "prometheus-operator-crd", file)
+}
+
+// moduleDir downloads module@version into the module cache if needed (as the
+// Go command run in dir resolves it) and returns its directory.
+func moduleDir(t testing.TB, dir, module string) string {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", module)
+	cmd.Dir = dir
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("harness: go mod download prometheus-operator: %v", err)
+		t.Fatalf("harness: go mod download %s: %v", module, err)
 	}
 	var mod struct{ Dir, Error string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("harness: go mod download prometheus-operator: %v %s", err, mod.Error)
+		t.Fatalf("harness: go mod download %s: %v %s", module, err, mod.Error)
 	}
-	return filepath.Join(mod.Dir, "example", "prometheus-operator-crd", file)
+	return mod.Dir
 }
 
 // InstallCRDs creates every CustomResourceDefinition in the YAML files and

@@ -1,10 +1,7 @@
 package harness
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,17 +19,8 @@ const FlaggerVersion = "v1.44.0"
 // ships, not a copy. Flagger verifies all three at start.
 func FlaggerCRDs(t testing.TB) string {
 	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", "github.com/fluxcd/flagger@"+FlaggerVersion)
-	cmd.Dir = filepath.Join(testutil.RepoRoot(t), "tools", "flagger")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("harness: go mod download flagger: %v", err)
-	}
-	var mod struct{ Dir, Error string }
-	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		t.Fatalf("harness: go mod download flagger: %v %s", err, mod.Error)
-	}
-	return filepath.Join(mod.Dir, "artifacts", "flagger", "crd.yaml")
+	dir := moduleDir(t, filepath.Join(testutil.RepoRoot(t), "tools", "flagger"), "github.com/fluxcd/flagger@"+FlaggerVersion)
+	return filepath.Join(dir, "artifacts", "flagger", "crd.yaml")
 }
 
 // FlaggerOptions are the flags a test gives the real controller. Every URL
@@ -42,14 +30,12 @@ type FlaggerOptions struct {
 	// it with spec.provider.
 	MeshProvider string
 	EventWebhook string
-	SlackURL     string
-	// MSTeamsURL, when set, replaces Slack: Flagger has one global notifier.
-	MSTeamsURL  string
-	ClusterName string
+	// SlackURL is Flagger's one global notifier here (-msteams-url would
+	// replace it).
+	SlackURL string
 	// Addr is where Flagger serves /metrics (host:port); a free port when
 	// empty. A restart passes the old one so Prometheus keeps scraping it.
 	Addr string
-	Args []string
 }
 
 // Flagger is the real Flagger controller running as a child process against
@@ -71,7 +57,8 @@ func (c *Cluster) StartFlagger(t testing.TB, o FlaggerOptions) *Flagger {
 	t.Helper()
 	if v := c.ServerVersion(t); !strings.HasPrefix(v, "v1.") {
 		t.Fatalf("harness: the API server reports version %q; Flagger needs a semantic version. "+
-			"Run the tests through the Makefile (it links them with -ldflags '%s')", v, VersionLDFlags)
+			"Run the tests through the Makefile: it links them with -ldflags '$(KUBE_LDFLAGS)', "+
+			"which set k8s.io/component-base/version.gitVersion", v)
 	}
 	addr := o.Addr
 	if addr == "" {
@@ -97,13 +84,6 @@ func (c *Cluster) StartFlagger(t testing.TB, o FlaggerOptions) *Flagger {
 	if o.SlackURL != "" {
 		args = append(args, "-slack-url", o.SlackURL, "-slack-channel", "canaries")
 	}
-	if o.MSTeamsURL != "" {
-		args = append(args, "-msteams-url", o.MSTeamsURL)
-	}
-	if o.ClusterName != "" {
-		args = append(args, "-cluster-name", o.ClusterName)
-	}
-	args = append(args, o.Args...)
 	p := StartProcess(t, testutil.Tool(t, "flagger"), args...)
 	f := &Flagger{Process: p, MetricsURL: "http://" + addr + "/metrics", Addr: addr}
 	Eventually(t, 60*time.Second, func() string {
@@ -121,11 +101,6 @@ func (c *Cluster) StartFlagger(t testing.TB, o FlaggerOptions) *Flagger {
 	return f
 }
 
-// VersionLDFlags stamp the in-process API server with a release version;
-// without them it reports v0.0.0-master+$Format:%H$.
-const VersionLDFlags = "-X k8s.io/component-base/version.gitVersion=v1.37.2 " +
-	"-X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37"
-
 // ServerVersion is the gitVersion the API server reports on /version.
 func (c *Cluster) ServerVersion(t testing.TB) string {
 	t.Helper()
@@ -134,9 +109,4 @@ func (c *Cluster) ServerVersion(t testing.TB) string {
 		t.Fatalf("harness: /version: %v", err)
 	}
 	return v.GitVersion
-}
-
-// String names the process in logs.
-func (f *Flagger) String() string {
-	return fmt.Sprintf("flagger %s (%s)", FlaggerVersion, f.MetricsURL)
 }

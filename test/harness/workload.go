@@ -81,11 +81,3 @@ func (c *Cluster) CreateIngress(t testing.TB, namespace, name string) {
 		t.Fatalf("create ingress %s/%s: %v", namespace, name, err)
 	}
 }
-
-// CreateNamespace creates a namespace.
-func (c *Cluster) CreateNamespace(t testing.TB, name string) {
-	t.Helper()
-	if _, err := c.Kube.CoreV1().Namespaces().Create(context.Background(), Namespace(name), metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create namespace %s: %v", name, err)
-	}
-}

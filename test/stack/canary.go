@@ -22,13 +22,20 @@ import (
 // Initialized is, by design, an old canary and announces nothing.
 func (s *Stack) AddCanary(t testing.TB, namespace, name, target string) *sim.Canary {
 	t.Helper()
+	s.ensureNamespace(t, namespace)
+	s.Cluster.CreateCanary(t, namespace, name, target)
+	s.WaitQuery(t, 30*time.Second, fmt.Sprintf(`flagger_canary_status_phase{namespace=%q, canary=%q, phase="Unknown"} == 1`, namespace, name), 1)
+	return sim.New(s.Cluster.Dynamic, namespace, name)
+}
+
+// ensureNamespace creates namespace unless it exists: several canaries may
+// share one.
+func (s *Stack) ensureNamespace(t testing.TB, namespace string) {
+	t.Helper()
 	_, err := s.Cluster.Kube.CoreV1().Namespaces().Create(context.Background(), harness.Namespace(namespace), metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	s.Cluster.CreateCanary(t, namespace, name, target)
-	s.WaitQuery(t, 30*time.Second, fmt.Sprintf(`flagger_canary_status_phase{namespace=%q, canary=%q, phase="Unknown"} == 1`, namespace, name), 1)
-	return sim.New(s.Cluster.Dynamic, namespace, name)
 }
 
 // WaitQuery polls an instant query until it returns n series.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -72,6 +71,10 @@ func (s *Stack) startFlagger(t testing.TB, o FlaggerOptions, seq *atomic.Int64) 
 	return f.Addr
 }
 
+// FlaggerStepTimeout bounds one wait for the real Flagger: a few analysis
+// intervals (10 s, Flagger's minimum) plus its 1 s control loop.
+const FlaggerStepTimeout = 75 * time.Second
+
 // CanarySpec is what a test varies in a Canary for the real Flagger.
 type CanarySpec struct {
 	Provider     string // "" uses Flagger's global provider
@@ -98,9 +101,7 @@ func HookPath(namespace, typ string) string { return "/" + namespace + "/" + typ
 func (s *Stack) AddFlaggerCanary(t testing.TB, namespace, name, target string, spec CanarySpec) {
 	t.Helper()
 	c := s.Cluster
-	if _, err := c.Kube.CoreV1().Namespaces().Create(context.Background(), harness.Namespace(namespace), metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
+	s.ensureNamespace(t, namespace)
 	c.CreateWorkload(t, namespace, target)
 	analysis := map[string]any{"interval": spec.Interval, "threshold": spec.Threshold}
 	set := func(key string, v int64) {
@@ -154,7 +155,7 @@ func (s *Stack) AddFlaggerCanary(t testing.TB, namespace, name, target string, s
 	if _, err := c.Dynamic.Resource(harness.CanaryGVR).Namespace(namespace).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create canary %s/%s: %v", namespace, name, err)
 	}
-	harness.Eventually(t, 75*time.Second, func() string {
+	harness.Eventually(t, FlaggerStepTimeout, func() string {
 		if st := s.CanaryStatus(t, namespace, name); st.Phase != "Initialized" {
 			return fmt.Sprintf("canary %s/%s: Flagger has not initialised it: %+v", namespace, name, st)
 		}
