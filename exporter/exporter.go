@@ -29,6 +29,10 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/internal/server"
 )
 
+// Name is the binary's name: its User-Agent and the metric namespace of its
+// build info.
+const Name = "flagger-exporter"
+
 // Config is what the command line sets.
 type Config struct {
 	Kubeconfig    string
@@ -45,6 +49,9 @@ type Config struct {
 
 // Run serves until ctx is cancelled.
 func Run(ctx context.Context, c Config) error {
+	if c.Logger == nil {
+		c.Logger = log.NewNopLogger()
+	}
 	if c.MeshProvider == "" {
 		c.MeshProvider = canary.DefaultMeshProvider
 	}
@@ -55,12 +62,12 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
-	restConfig.UserAgent = "flagger-exporter/" + version.Version
+	restConfig.UserAgent = Name + "/" + version.Version
 	client, err := dynamic.NewForConfig(restConfig)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	level.Info(c.Logger).Log("msg", "starting flagger-exporter", "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source, "mesh_provider", c.MeshProvider)
+	level.Info(c.Logger).Log("msg", "starting "+Name, "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source, "mesh_provider", c.MeshProvider)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(

@@ -17,6 +17,7 @@ import (
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/server"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 func post(t testing.TB, url string, body []byte) (int, string) {
@@ -183,4 +184,65 @@ func waitReady(t *testing.T, url string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatal("server not ready")
+}
+
+// Run is the binary minus its flags: it refuses a bad config file or webhook
+// path before it listens, and serves the webhook, /metrics and the health
+// endpoints until its context ends.
+func TestRun(t *testing.T) {
+	e := newEnv(t, targetConfig("http://127.0.0.1:1/"))
+	addr := testutil.FreeAddr(t)
+	listen := []string{addr}
+	systemd := false
+	cfg := adapter.Config{ConfigFile: e.path, WebhookPath: adapter.DefaultPath, ShutdownTimeout: time.Second,
+		Web: &web.FlagConfig{WebListenAddresses: &listen, WebSystemdSocket: &systemd, WebConfigFile: new(string)}}
+
+	bad := cfg
+	bad.ConfigFile = "/nonexistent.yml"
+	if err := adapter.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "nonexistent") {
+		t.Errorf("missing config file: %v", err)
+	}
+	bad = cfg
+	bad.WebhookPath = "/metrics"
+	if err := adapter.Run(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "/metrics") {
+		t.Errorf("reserved webhook path: %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- adapter.Run(ctx, cfg) }()
+	base := "http://" + addr
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := http.Get(base + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready within 10s: %v", err)
+		}
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "flagger_event_adapter_build_info") {
+		t.Errorf("/metrics lacks the build info:\n%.500s", body)
+	}
+	if code, _ := post(t, base+adapter.DefaultPath, []byte("not json")); code != 400 {
+		t.Errorf("garbage to the webhook: %d, want 400", code)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
 }

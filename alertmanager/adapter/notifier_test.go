@@ -123,9 +123,9 @@ func TestAlertmanagerLifecycleSequence(t *testing.T) {
 	n := alertmanagerNotifier(t, e.webhookURL(), 0)
 	t0 := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
 	steps := []*alert.Alert{
-		amAlert("FlaggerCanaryNewRevision", "podinfo", "info", t0, false),
-		amAlert("FlaggerCanaryWaitingPromotion", "podinfo", "warning", t0.Add(time.Minute), false),
-		amAlert("FlaggerCanaryPromoted", "podinfo", "info", t0.Add(2*time.Minute), false),
+		amAlert("FlaggerCanaryNewRevision", "podinfo", "info", t0, false, "lifecycle", "true"),
+		amAlert("FlaggerCanaryWaitingPromotion", "podinfo", "warning", t0.Add(time.Minute), false, "lifecycle", "true"),
+		amAlert("FlaggerCanaryPromoted", "podinfo", "info", t0.Add(2*time.Minute), false, "lifecycle", "true"),
 		amAlert("FlaggerCanaryFailed", "podinfo", "warning", t0.Add(3*time.Minute), false),
 		amAlert("FlaggerCanaryFailed", "podinfo", "warning", t0.Add(3*time.Minute), true),
 	}

@@ -96,7 +96,7 @@ func runbook(name string) map[string]string {
 // notification.
 func lifecycle(name, phase, message, canary, ns string) *alert.Alert {
 	return newAlert(false,
-		merge(canaryLabels(canary, ns), map[string]string{"alertname": name, "severity": "info", "phase": phase}),
+		merge(canaryLabels(canary, ns), map[string]string{"alertname": name, "severity": "info", "phase": phase, "lifecycle": "true"}),
 		merge(runbook(name), map[string]string{"summary": "Flagger " + phase, "description": "Canary " + ns + "/" + canary, "message": message}))
 }
 

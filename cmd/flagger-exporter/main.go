@@ -1,4 +1,9 @@
 // Command flagger-exporter serves Prometheus metrics for Flagger canaries.
+// This file only parses flags; the behaviour lives in exporter.
+//
+// Exit codes, as flagger-event-adapter's: 2 when the command line cannot be
+// parsed, 1 when the exporter cannot start (invalid flag value, no
+// Kubernetes credentials) or stops with an error.
 package main
 
 import (
@@ -19,8 +24,10 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/internal/logging/klogbridge"
 )
 
-func main() {
-	app := kingpin.New("flagger-exporter", "Prometheus exporter for Flagger canaries.")
+func main() { os.Exit(run()) }
+
+func run() int {
+	app := kingpin.New(exporter.Name, "Prometheus exporter for Flagger canaries.")
 	var c exporter.Config
 	app.Flag("kubeconfig", "Path to a kubeconfig. Default: in-cluster config, else $KUBECONFIG or ~/.kube/config.").StringVar(&c.Kubeconfig)
 	app.Flag("namespace", "Namespace to watch; repeat for several. Default: all namespaces.").StringsVar(&c.Namespaces)
@@ -29,14 +36,16 @@ func main() {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&c.TelemetryPath)
 	c.Web = kingpinflag.AddFlags(app, ":9797")
 	logConfig := logging.AddFlags(app)
-	app.Version(version.Print("flagger-exporter"))
+	app.Version(version.Print(exporter.Name))
 	app.HelpFlag.Short('h')
-	kingpin.MustParse(app.Parse(os.Args[1:]))
-
+	if _, err := app.Parse(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", exporter.Name, err)
+		return 2
+	}
 	logger, err := logging.New(os.Stderr, *logConfig)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", exporter.Name, err)
+		return 2
 	}
 	klogbridge.Install(logger)
 	c.Logger = logger
@@ -44,7 +53,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := exporter.Run(ctx, c); err != nil {
-		level.Error(logger).Log("msg", "flagger-exporter failed", "err", err)
-		os.Exit(1)
+		level.Error(logger).Log("msg", exporter.Name+" failed", "err", err)
+		return 1
 	}
+	return 0
 }

@@ -5,44 +5,11 @@
 // it can and reports what it could not read.
 package canary
 
-import "math"
+import (
+	"math"
 
-// Phase is a Canary's status.phase as an index into Phases. Unknown stands for
-// the empty phase (no status yet) and for any value Flagger does not define.
-type Phase uint8
-
-// Phases are Flagger's phases in the order Flagger declares them, followed by
-// Unknown. The strings are case-sensitive, as Flagger writes them.
-var Phases = [...]string{
-	"Initializing", "Initialized", "Waiting", "Progressing", "WaitingPromotion",
-	"Promoting", "Finalising", "Succeeded", "Failed", "Terminating", "Terminated",
-	"Unknown",
-}
-
-// The phases the exporter's logic treats specially.
-const (
-	PhaseWaiting          Phase = 2
-	PhaseProgressing      Phase = 3
-	PhaseWaitingPromotion Phase = 4
-	PhasePromoting        Phase = 5
-	PhaseFailed           Phase = 8
-	PhaseUnknown          Phase = Phase(len(Phases) - 1)
-	// NumPhases counts Phases, Unknown included.
-	NumPhases = len(Phases)
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
-
-func (p Phase) String() string { return Phases[p] }
-
-// ParsePhase maps a status.phase string to a Phase; "" and unrecognised values
-// are Unknown (the second result is false for an unrecognised non-empty one).
-func ParsePhase(s string) (Phase, bool) {
-	for i, name := range Phases[:PhaseUnknown] {
-		if s == name {
-			return Phase(i), true
-		}
-	}
-	return PhaseUnknown, s == ""
-}
 
 // Condition is the state of the Promoted condition.
 type Condition uint8
@@ -89,11 +56,11 @@ const (
 	KubernetesProvider = "kubernetes"
 )
 
-// Canary holds the facts about one Canary object. Settings Flagger defaults
+// Facts are what the exporter knows about one Canary object. Settings Flagger defaults
 // hold Flagger's default when the object does not set them; other numbers the
 // object does not set are NaN (see Absent) and have no series; status
 // counters that Flagger resets to 0 read as 0 when missing.
-type Canary struct {
+type Facts struct {
 	Namespace string
 	Name      string
 
@@ -102,7 +69,7 @@ type Canary struct {
 	Provider   string // spec.provider, else the mesh provider Flagger runs with
 	Strategy   string // see strategy(); blue-green for the kubernetes provider
 
-	Phase    Phase
+	Phase    flagger.Phase
 	Promoted Condition
 
 	FailedChecks   float64
@@ -142,11 +109,11 @@ func IsAbsent(v float64) bool { return v != v }
 // FlaggerStatus is the value of Flagger's own flagger_canary_status: 0 while
 // Progressing, 2 when Failed, 1 for every other phase (Waiting and the empty
 // phase included).
-func (c *Canary) FlaggerStatus() float64 {
+func (c *Facts) FlaggerStatus() float64 {
 	switch c.Phase {
-	case PhaseProgressing:
+	case flagger.PhaseProgressing:
 		return 0
-	case PhaseFailed:
+	case flagger.PhaseFailed:
 		return 2
 	}
 	return 1

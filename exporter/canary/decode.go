@@ -3,6 +3,7 @@ package canary
 import (
 	"errors"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"math"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ var ErrUndecodable = errors.New("undecodable canary")
 
 // Options are the settings of the Flagger the Canary objects run under.
 type Options struct {
-	// MeshProvider is Flagger's -mesh-provider, the provider of every Canary
+	// MeshProvider is Flagger's -mesh-provider, the provider of every Facts
 	// without spec.provider. Empty means DefaultMeshProvider.
 	MeshProvider string
 }
@@ -31,12 +32,12 @@ type Options struct {
 // ErrUndecodable when the object cannot be exported at all; problems with
 // single fields are returned as warnings and those fields are treated as
 // absent (and then defaulted like Flagger defaults them).
-func Decode(obj map[string]any, opts Options) (Canary, []string, error) {
+func Decode(obj map[string]any, opts Options) (Facts, []string, error) {
 	d := decoder{}
-	c := Canary{
+	c := Facts{
 		LastTransition: Absent, Created: Absent, AnalysisIterations: Absent, StepWeight: Absent,
 		ProgressDeadlineSeconds: DefaultProgressDeadlineSeconds,
-		Phase:                   PhaseUnknown,
+		Phase:                   flagger.PhaseUnknown,
 	}
 	meta := d.object(obj, "", "metadata")
 	c.Namespace = d.label(meta, "metadata", "namespace")
@@ -73,7 +74,7 @@ func Decode(obj map[string]any, opts Options) (Canary, []string, error) {
 	status := d.object(obj, "", "status")
 	phase := d.string(status, "status", "phase")
 	var known bool
-	if c.Phase, known = ParsePhase(phase); !known {
+	if c.Phase, known = flagger.ParsePhase(phase); !known {
 		d.warn(fmt.Sprintf("status.phase %q is not a Flagger phase", truncate(phase)))
 	}
 	c.FailedChecks = d.count(status, "status", "failedChecks")
@@ -88,7 +89,7 @@ func Decode(obj map[string]any, opts Options) (Canary, []string, error) {
 
 // analysis reads the analysis settings as Flagger's accessors return them.
 // c.Provider must be set.
-func (d *decoder) analysis(c *Canary, spec map[string]any) {
+func (d *decoder) analysis(c *Facts, spec map[string]any) {
 	// GetAnalysis: spec.analysis, else the deprecated spec.canaryAnalysis.
 	key := "analysis"
 	if v, ok := spec[key]; !ok || v == nil {

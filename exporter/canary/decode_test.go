@@ -2,6 +2,7 @@ package canary
 
 import (
 	"encoding/json"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"math"
 	"strings"
 	"testing"
@@ -54,9 +55,9 @@ func TestDecodeFullObject(t *testing.T) {
 	if err != nil || len(warnings) != 0 {
 		t.Fatalf("err=%v warnings=%v", err, warnings)
 	}
-	want := Canary{
+	want := Facts{
 		Namespace: "test", Name: "podinfo", TargetKind: "Deployment", TargetName: "podinfo-app",
-		Provider: "istio", Strategy: StrategyCanary, Phase: PhaseProgressing, Promoted: ConditionUnknown,
+		Provider: "istio", Strategy: StrategyCanary, Phase: flagger.PhaseProgressing, Promoted: ConditionUnknown,
 		FailedChecks: 2, CanaryWeight: 15, Iterations: 0,
 		LastTransition: 1767323100, Created: 1767323045,
 		Threshold: 10, AnalysisIterations: Absent, MaxWeight: 50, StepWeight: 5,
@@ -71,7 +72,7 @@ func TestDecodeFullObject(t *testing.T) {
 }
 
 // equal compares canaries treating NaN (Absent) as equal to itself.
-func equal(a, b Canary) bool {
+func equal(a, b Facts) bool {
 	fa := []*float64{&a.FailedChecks, &a.CanaryWeight, &a.Iterations, &a.LastTransition, &a.Created, &a.Threshold, &a.AnalysisIterations, &a.MaxWeight, &a.StepWeight, &a.IntervalSeconds, &a.ProgressDeadlineSeconds, &a.PromotionWeight}
 	fb := []*float64{&b.FailedChecks, &b.CanaryWeight, &b.Iterations, &b.LastTransition, &b.Created, &b.Threshold, &b.AnalysisIterations, &b.MaxWeight, &b.StepWeight, &b.IntervalSeconds, &b.ProgressDeadlineSeconds, &b.PromotionWeight}
 	for i := range fa {
@@ -85,12 +86,12 @@ func equal(a, b Canary) bool {
 
 func TestDecodeEveryPhase(t *testing.T) {
 	wantStatus := map[string]float64{"Progressing": 0, "Failed": 2}
-	for i, name := range Phases[:PhaseUnknown] {
+	for i, name := range flagger.PhaseNames[:flagger.PhaseUnknown] {
 		c, warnings, err := Decode(set(base(), name, "status", "phase"), Options{})
 		if err != nil || len(warnings) != 0 {
 			t.Fatalf("%s: err=%v warnings=%v", name, err, warnings)
 		}
-		if c.Phase != Phase(i) || c.Phase.String() != name {
+		if c.Phase != flagger.Phase(i) || c.Phase.String() != name {
 			t.Errorf("%s decoded as %v", name, c.Phase)
 		}
 		want, ok := wantStatus[name]
@@ -109,124 +110,124 @@ func TestDecodeOddObjects(t *testing.T) {
 		name     string
 		obj      map[string]any
 		warnings int
-		check    func(t *testing.T, c Canary)
+		check    func(t *testing.T, c Facts)
 	}{
-		{"no status at all", set(base(), nil, "status"), 0, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown || c.FailedChecks != 0 || c.CanaryWeight != 0 || !IsAbsent(c.LastTransition) || c.Promoted != ConditionAbsent {
+		{"no status at all", set(base(), nil, "status"), 0, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown || c.FailedChecks != 0 || c.CanaryWeight != 0 || !IsAbsent(c.LastTransition) || c.Promoted != ConditionAbsent {
 				t.Errorf("%+v", c)
 			}
 			if c.FlaggerStatus() != 1 {
 				t.Error("empty phase must be Flagger status 1")
 			}
 		}},
-		{"empty phase", set(base(), "", "status", "phase"), 0, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown {
+		{"empty phase", set(base(), "", "status", "phase"), 0, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown {
 				t.Errorf("phase %v", c.Phase)
 			}
 		}},
-		{"unknown phase", set(base(), "Exploding", "status", "phase"), 1, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown {
+		{"unknown phase", set(base(), "Exploding", "status", "phase"), 1, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown {
 				t.Errorf("phase %v", c.Phase)
 			}
 		}},
-		{"phase is case-sensitive", set(base(), "failed", "status", "phase"), 1, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown {
+		{"phase is case-sensitive", set(base(), "failed", "status", "phase"), 1, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown {
 				t.Errorf("phase %v", c.Phase)
 			}
 		}},
-		{"phase wrong type", set(base(), int64(3), "status", "phase"), 1, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown {
+		{"phase wrong type", set(base(), int64(3), "status", "phase"), 1, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown {
 				t.Errorf("phase %v", c.Phase)
 			}
 		}},
-		{"status wrong type", set(base(), "broken", "status"), 1, func(t *testing.T, c Canary) {
-			if c.Phase != PhaseUnknown || c.CanaryWeight != 0 {
+		{"status wrong type", set(base(), "broken", "status"), 1, func(t *testing.T, c Facts) {
+			if c.Phase != flagger.PhaseUnknown || c.CanaryWeight != 0 {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"weight as string", set(base(), "15", "status", "canaryWeight"), 1, func(t *testing.T, c Canary) {
+		{"weight as string", set(base(), "15", "status", "canaryWeight"), 1, func(t *testing.T, c Facts) {
 			if c.CanaryWeight != 0 {
 				t.Errorf("weight %v", c.CanaryWeight)
 			}
 		}},
-		{"fractional weight (CRD says number)", set(base(), 12.5, "status", "canaryWeight"), 0, func(t *testing.T, c Canary) {
+		{"fractional weight (CRD says number)", set(base(), 12.5, "status", "canaryWeight"), 0, func(t *testing.T, c Facts) {
 			if c.CanaryWeight != 12.5 {
 				t.Errorf("weight %v", c.CanaryWeight)
 			}
 		}},
-		{"absurd numbers", set(set(base(), 1e300, "status", "failedChecks"), int64(-9223372036854775808), "spec", "analysis", "threshold"), 0, func(t *testing.T, c Canary) {
+		{"absurd numbers", set(set(base(), 1e300, "status", "failedChecks"), int64(-9223372036854775808), "spec", "analysis", "threshold"), 0, func(t *testing.T, c Facts) {
 			// GetAnalysisThreshold: a threshold <= 0 means 1.
 			if c.FailedChecks != 1e300 || c.Threshold != DefaultThreshold {
 				t.Errorf("%v %v", c.FailedChecks, c.Threshold)
 			}
 		}},
-		{"missing targetRef", set(base(), nil, "spec", "targetRef"), 1, func(t *testing.T, c Canary) {
+		{"missing targetRef", set(base(), nil, "spec", "targetRef"), 1, func(t *testing.T, c Facts) {
 			if c.TargetName != "" || c.TargetKind != "" {
 				t.Errorf("%+v", c)
 			}
 		}},
 		{"targetRef wrong type", set(base(), []any{"x"}, "spec", "targetRef"), 2, nil},
-		{"spec wrong type", set(base(), "x", "spec"), 2, func(t *testing.T, c Canary) {
+		{"spec wrong type", set(base(), "x", "spec"), 2, func(t *testing.T, c Facts) {
 			if c.ProgressDeadlineSeconds != DefaultProgressDeadlineSeconds || c.Threshold != DefaultThreshold || c.Provider != DefaultMeshProvider {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"huge label values", set(set(base(), huge, "spec", "targetRef", "name"), huge, "spec", "provider"), 2, func(t *testing.T, c Canary) {
+		{"huge label values", set(set(base(), huge, "spec", "targetRef", "name"), huge, "spec", "provider"), 2, func(t *testing.T, c Facts) {
 			if len(c.TargetName) != MaxLabelBytes || len(c.Provider) != MaxLabelBytes {
 				t.Errorf("not truncated: %d %d", len(c.TargetName), len(c.Provider))
 			}
 		}},
-		{"invalid UTF-8 label", set(base(), "pod\xffinfo", "spec", "targetRef", "name"), 1, func(t *testing.T, c Canary) {
+		{"invalid UTF-8 label", set(base(), "pod\xffinfo", "spec", "targetRef", "name"), 1, func(t *testing.T, c Facts) {
 			if !utf8.ValidString(c.TargetName) {
 				t.Errorf("%q", c.TargetName)
 			}
 		}},
-		{"bad interval", set(base(), "soon", "spec", "analysis", "interval"), 1, func(t *testing.T, c Canary) {
+		{"bad interval", set(base(), "soon", "spec", "analysis", "interval"), 1, func(t *testing.T, c Facts) {
 			if c.IntervalSeconds != DefaultIntervalSeconds {
 				t.Errorf("%v", c.IntervalSeconds)
 			}
 		}},
-		{"bad transition time", set(base(), "yesterday", "status", "lastTransitionTime"), 1, func(t *testing.T, c Canary) {
+		{"bad transition time", set(base(), "yesterday", "status", "lastTransitionTime"), 1, func(t *testing.T, c Facts) {
 			if !IsAbsent(c.LastTransition) {
 				t.Errorf("%v", c.LastTransition)
 			}
 		}},
-		{"conditions wrong type", set(base(), "x", "status", "conditions"), 1, func(t *testing.T, c Canary) {
+		{"conditions wrong type", set(base(), "x", "status", "conditions"), 1, func(t *testing.T, c Facts) {
 			if c.Promoted != ConditionAbsent {
 				t.Errorf("%v", c.Promoted)
 			}
 		}},
-		{"condition entry wrong type", set(base(), []any{"x", map[string]any{"type": "Promoted", "status": "True"}}, "status", "conditions"), 1, func(t *testing.T, c Canary) {
+		{"condition entry wrong type", set(base(), []any{"x", map[string]any{"type": "Promoted", "status": "True"}}, "status", "conditions"), 1, func(t *testing.T, c Facts) {
 			if c.Promoted != ConditionTrue {
 				t.Errorf("%v", c.Promoted)
 			}
 		}},
-		{"promoted false", set(base(), []any{map[string]any{"type": "Promoted", "status": "False"}}, "status", "conditions"), 0, func(t *testing.T, c Canary) {
+		{"promoted false", set(base(), []any{map[string]any{"type": "Promoted", "status": "False"}}, "status", "conditions"), 0, func(t *testing.T, c Facts) {
 			if c.Promoted != ConditionFalse {
 				t.Errorf("%v", c.Promoted)
 			}
 		}},
-		{"blue-green", set(base(), int64(10), "spec", "analysis", "iterations"), 0, func(t *testing.T, c Canary) {
+		{"blue-green", set(base(), int64(10), "spec", "analysis", "iterations"), 0, func(t *testing.T, c Facts) {
 			if c.Strategy != StrategyBlueGreen || c.AnalysisIterations != 10 {
 				t.Errorf("%v", c.Strategy)
 			}
 		}},
-		{"ab-testing", set(set(base(), int64(10), "spec", "analysis", "iterations"), []any{map[string]any{"headers": map[string]any{}}}, "spec", "analysis", "match"), 0, func(t *testing.T, c Canary) {
+		{"ab-testing", set(set(base(), int64(10), "spec", "analysis", "iterations"), []any{map[string]any{"headers": map[string]any{}}}, "spec", "analysis", "match"), 0, func(t *testing.T, c Facts) {
 			if c.Strategy != StrategyABTesting {
 				t.Errorf("%v", c.Strategy)
 			}
 		}},
-		{"match without iterations is canary", set(base(), []any{map[string]any{}}, "spec", "analysis", "match"), 0, func(t *testing.T, c Canary) {
+		{"match without iterations is canary", set(base(), []any{map[string]any{}}, "spec", "analysis", "match"), 0, func(t *testing.T, c Facts) {
 			if c.Strategy != StrategyCanary {
 				t.Errorf("%v", c.Strategy)
 			}
 		}},
-		{"suspend and skipAnalysis", set(set(base(), true, "spec", "suspend"), true, "spec", "skipAnalysis"), 0, func(t *testing.T, c Canary) {
+		{"suspend and skipAnalysis", set(set(base(), true, "spec", "suspend"), true, "spec", "skipAnalysis"), 0, func(t *testing.T, c Facts) {
 			if !c.Suspended || !c.SkipAnalysis {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{"suspend wrong type", set(base(), "yes", "spec", "suspend"), 1, func(t *testing.T, c Canary) {
+		{"suspend wrong type", set(base(), "yes", "spec", "suspend"), 1, func(t *testing.T, c Facts) {
 			if c.Suspended {
 				t.Error("string suspend read as true")
 			}
@@ -289,7 +290,7 @@ func FuzzDecode(f *testing.F) {
 					t.Fatalf("unsafe label value %q", s)
 				}
 			}
-			if int(c.Phase) >= NumPhases || c.Promoted > ConditionUnknown || c.Provider == "" {
+			if int(c.Phase) >= flagger.NumPhases || c.Promoted > ConditionUnknown || c.Provider == "" {
 				t.Fatalf("out of range: %+v", c)
 			}
 			// Flagger's defaults always give these a value.

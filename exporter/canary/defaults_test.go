@@ -18,7 +18,7 @@ func TestDecodeFlaggerDefaults(t *testing.T) {
 		obj      map[string]any
 		opts     Options
 		warnings int
-		field    func(Canary) float64
+		field    func(Facts) float64
 		want     float64
 	}{
 		// GetAnalysisThreshold
@@ -95,12 +95,12 @@ func TestDecodeFlaggerDefaults(t *testing.T) {
 	}
 }
 
-func threshold(c Canary) float64  { return c.Threshold }
-func interval(c Canary) float64   { return c.IntervalSeconds }
-func maxW(c Canary) float64       { return c.MaxWeight }
-func stepW(c Canary) float64      { return c.StepWeight }
-func promo(c Canary) float64      { return c.PromotionWeight }
-func iterations(c Canary) float64 { return c.AnalysisIterations }
+func threshold(c Facts) float64  { return c.Threshold }
+func interval(c Facts) float64   { return c.IntervalSeconds }
+func maxW(c Facts) float64       { return c.MaxWeight }
+func stepW(c Facts) float64      { return c.StepWeight }
+func promo(c Facts) float64      { return c.PromotionWeight }
+func iterations(c Facts) float64 { return c.AnalysisIterations }
 
 func TestDecodeAliasWarningPath(t *testing.T) {
 	_, warnings, _ := Decode(set(set(base(), nil, "spec", "analysis"), map[string]any{"interval": "x"}, "spec", "canaryAnalysis"), Options{})

@@ -16,7 +16,7 @@ const NumHookTypes = len(HookTypes)
 // is a rollout hook, as runAnalysis treats it. The counts let alerts tell a
 // canary waiting at a gate (confirm-traffic-increase writes no status while
 // it waits) from a stuck one.
-func (d *decoder) webhooks(c *Canary, analysis map[string]any, prefix string) {
+func (d *decoder) webhooks(c *Facts, analysis map[string]any, prefix string) {
 	v, ok := analysis["webhooks"]
 	if !ok || v == nil {
 		return

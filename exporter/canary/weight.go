@@ -1,6 +1,9 @@
 package canary
 
-import "math"
+import (
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
+	"math"
+)
 
 // This file derives the traffic weights Flagger's router reports, from the
 // Canary alone. References are to Flagger v1.44.0: pkg/controller/scheduler.go
@@ -29,13 +32,13 @@ import "math"
 // Flagger's flagger_canary_weight. The primary's share is TotalWeight minus
 // it. It assumes Flagger drove the status (see the comments inside for each
 // case) and is cheap: it is computed once per object change.
-func (c *Canary) RouteWeight() float64 {
+func (c *Facts) RouteWeight() float64 {
 	return clampWeight(c.routeWeight())
 }
 
-func (c *Canary) routeWeight() float64 {
+func (c *Facts) routeWeight() float64 {
 	switch {
-	case c.Phase == PhaseFailed:
+	case c.Phase == flagger.PhaseFailed:
 		// rollback: SetRoutes(100, 0), then SyncStatus{Failed, CanaryWeight: 0}.
 		// handleFailedPromotion (a primary that fails while Promoting or
 		// Finalising): SetRoutes(0, 100), then SyncStatus{Failed,
@@ -57,13 +60,13 @@ func (c *Canary) routeWeight() float64 {
 		return 0
 	}
 	switch c.Phase {
-	case PhaseWaiting:
+	case flagger.PhaseWaiting:
 		// Only checkCanaryStatus enters Waiting (runConfirmRolloutHooks), from
 		// Initialized, Succeeded or Failed, whose routes are what their
 		// status.canaryWeight says (0, or 100 after handleFailedPromotion);
 		// setStatusPhase(Waiting) keeps it and nothing routes while waiting.
 		return c.CanaryWeight
-	case PhaseProgressing, PhaseWaitingPromotion, PhasePromoting:
+	case flagger.PhaseProgressing, flagger.PhaseWaitingPromotion, flagger.PhasePromoting:
 	default:
 		// Initializing, Initialized, Finalising, Succeeded, Terminating,
 		// Terminated, empty and unknown: all traffic on the primary
@@ -77,7 +80,7 @@ func (c *Canary) routeWeight() float64 {
 	// and writes it with SetStatusWeight. So a Promoting status.canaryWeight
 	// > 0 is the routes; 0 means none of those steps has run yet and the
 	// routes are where the analysis left them.
-	promoting := c.Phase == PhasePromoting && c.CanaryWeight > 0
+	promoting := c.Phase == flagger.PhasePromoting && c.CanaryWeight > 0
 	switch c.Strategy {
 	case StrategyABTesting:
 		// runAB: SetRoutes(0, 100), then SetStatusIterations(+1), while
@@ -90,7 +93,7 @@ func (c *Canary) routeWeight() float64 {
 		switch {
 		case promoting:
 			return c.CanaryWeight
-		case c.Phase == PhaseProgressing:
+		case c.Phase == flagger.PhaseProgressing:
 			if c.Iterations > 0 {
 				return TotalWeight
 			}
@@ -109,7 +112,7 @@ func (c *Canary) routeWeight() float64 {
 		switch {
 		case promoting:
 			return c.CanaryWeight
-		case c.Phase == PhasePromoting:
+		case c.Phase == flagger.PhasePromoting:
 			return TotalWeight
 		case c.Iterations > c.AnalysisIterations:
 			return TotalWeight
@@ -125,7 +128,7 @@ func (c *Canary) routeWeight() float64 {
 	// status.canaryWeight but not the routes; Promoting entered from there
 	// also has status.canaryWeight 0.
 	switch {
-	case c.Phase == PhaseProgressing, promoting:
+	case c.Phase == flagger.PhaseProgressing, promoting:
 		return c.CanaryWeight
 	}
 	return c.PromotionWeight
@@ -201,7 +204,7 @@ func promotionWeight(stepWeight float64, stepWeights []float64, maxW float64) fl
 }
 
 // indexer returns the lookup nextStepWeight needs: a linear scan, as Flagger
-// does, for a short list, and a map for a long one, so that a hostile Canary
+// does, for a short list, and a map for a long one, so that a hostile Facts
 // with a huge stepWeights list cannot make decoding quadratic.
 func indexer(stepWeights []float64) func(float64) int {
 	head := stepWeights

@@ -3,10 +3,10 @@ package exposition
 import (
 	"bytes"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"strconv"
 	"testing"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/benchutil"
 )
 
@@ -15,9 +15,9 @@ import (
 func fleet(n int) []*Canary {
 	byNS := make([][]*Canary, 200)
 	for i := 0; i < n; i++ {
-		f := facts(fmt.Sprintf("team-%03d", i%200), fmt.Sprintf("service-%05d", i), fmt.Sprintf("service-%05d", i), canary.Phase(i%int(canary.NumPhases)))
+		f := facts(fmt.Sprintf("team-%03d", i%200), fmt.Sprintf("service-%05d", i), fmt.Sprintf("service-%05d", i), flagger.Phase(i%int(flagger.NumPhases)))
 		var tr [NumTransitionPhases]uint64
-		tr[canary.PhaseProgressing] = uint64(i % 7)
+		tr[flagger.PhaseProgressing] = uint64(i % 7)
 		byNS[i%200] = append(byNS[i%200], Prepare(f, tr))
 	}
 	cs := make([]*Canary, 0, n)

@@ -2,18 +2,19 @@ package exposition
 
 import (
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // NumTransitionPhases is the number of phases a transition can enter: the
 // eleven Flagger phases (a canary cannot move into the empty phase).
-const NumTransitionPhases = canary.NumPhases - 1
+const NumTransitionPhases = flagger.NumPhases - 1
 
 // Canary is one canary ready to be written: its facts, the transition
 // counters the store keeps for it, and its label pairs escaped once, when it
 // changes, rather than at every scrape. A Canary is immutable once prepared,
 // so a scrape can write a snapshot without holding any lock.
 type Canary struct {
-	Facts       canary.Canary
+	Facts       canary.Facts
 	Transitions [NumTransitionPhases]uint64
 
 	id     []byte  // namespace="…",canary="…"
@@ -24,7 +25,7 @@ type Canary struct {
 }
 
 // Prepare escapes the facts' label values for writing.
-func Prepare(f canary.Canary, transitions [NumTransitionPhases]uint64) *Canary {
+func Prepare(f canary.Facts, transitions [NumTransitionPhases]uint64) *Canary {
 	c := &Canary{Facts: f, Transitions: transitions, weight: f.RouteWeight()}
 	c.id = appendLabel(appendLabel(nil, "namespace", f.Namespace, false), "canary", f.Name, true)
 	c.name = appendLabel(nil, "name", f.TargetName, false)

@@ -1,6 +1,7 @@
 package exposition
 
 import (
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"math"
 	"strconv"
@@ -20,32 +21,13 @@ func Write(out io.Writer, canaries []*Canary) error {
 	w := &writer{out: out, buf: make([]byte, 0, flushAt+4096)}
 	for i := range Families {
 		w.header(&Families[i])
-		writers[i](w, canaries)
+		Families[i].write(w, canaries)
 		if w.err != nil {
 			return w.err
 		}
 	}
 	w.flush()
 	return w.err
-}
-
-// writers write the series of Families[i]; the order must match.
-var writers = [...]func(*writer, []*Canary){
-	writeStatus, writeWeight, writeTotal, writeInfo, writePhase, writePromoted,
-	gauge(func(f *canary.Canary) float64 { return f.FailedChecks }),
-	gauge(func(f *canary.Canary) float64 { return f.Iterations }),
-	gauge(func(f *canary.Canary) float64 { return f.CanaryWeight }),
-	gauge(func(f *canary.Canary) float64 { return f.LastTransition }),
-	gauge(func(f *canary.Canary) float64 { return f.Threshold }),
-	gauge(func(f *canary.Canary) float64 { return f.AnalysisIterations }),
-	gauge(func(f *canary.Canary) float64 { return f.MaxWeight }),
-	gauge(func(f *canary.Canary) float64 { return f.StepWeight }),
-	gauge(func(f *canary.Canary) float64 { return f.IntervalSeconds }),
-	gauge(func(f *canary.Canary) float64 { return f.ProgressDeadlineSeconds }),
-	gauge(func(f *canary.Canary) float64 { return boolValue(f.Suspended) }),
-	gauge(func(f *canary.Canary) float64 { return boolValue(f.SkipAnalysis) }),
-	gauge(func(f *canary.Canary) float64 { return f.Created }),
-	writeTransitions, writeWebhooks,
 }
 
 func writeStatus(w *writer, cs []*Canary) {
@@ -104,7 +86,7 @@ func writeInfo(w *writer, cs []*Canary) {
 // The last label pair of state-set and per-phase series never changes, so it
 // is rendered once: `,phase="Progressing"`.
 var (
-	phaseLabels  = constLabels("phase", canary.Phases[:])
+	phaseLabels  = constLabels("phase", flagger.PhaseNames[:])
 	statusLabels = constLabels("status", canary.ConditionStatuses[:])
 )
 
@@ -119,7 +101,7 @@ func constLabels(name string, values []string) [][]byte {
 func writePhase(w *writer, cs []*Canary) {
 	for _, c := range cs {
 		for p := range phaseLabels {
-			w.labelled(c, phaseLabels[p], boolValue(canary.Phase(p) == c.Facts.Phase))
+			w.labelled(c, phaseLabels[p], boolValue(flagger.Phase(p) == c.Facts.Phase))
 		}
 	}
 }
@@ -158,7 +140,7 @@ func writeTransitions(w *writer, cs []*Canary) {
 
 // gauge writes one series per canary with the value get returns, skipping
 // canaries for which the value is absent.
-func gauge(get func(*canary.Canary) float64) func(*writer, []*Canary) {
+func gauge(get func(*canary.Facts) float64) func(*writer, []*Canary) {
 	return func(w *writer, cs []*Canary) {
 		for _, c := range cs {
 			v := get(&c.Facts)

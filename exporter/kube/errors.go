@@ -16,7 +16,7 @@ type watchProblem struct {
 
 var (
 	problemCRDMissing   = watchProblem{"crd_missing", "install Flagger's CRDs (canaries.flagger.app); the exporter picks canaries up as soon as the CRD exists"}
-	problemForbidden    = watchProblem{"forbidden", "grant get, list and watch on canaries.flagger.app to the exporter's ServiceAccount (see deploy/exporter/rbac.yaml, or rbac-namespaced.yaml with --namespace)"}
+	problemForbidden    = watchProblem{"forbidden", "grant get, list and watch on canaries.flagger.app to the exporter's ServiceAccount (see deploy/exporter/rbac.yaml, or deploy/exporter/namespaced with --namespace)"}
 	problemUnauthorized = watchProblem{"unauthorized", "check the exporter's credentials (ServiceAccount token or --kubeconfig)"}
 	problemExpired      = watchProblem{"expired", ""} // routine: client-go relists
 	problemClosed       = watchProblem{"closed", ""}  // routine: the server ended the watch

@@ -15,7 +15,7 @@ type object struct {
 	metav1.TypeMeta
 	metav1.ObjectMeta // Name, Namespace, UID and ResourceVersion only
 
-	facts    canary.Canary
+	facts    canary.Facts
 	warnings []string
 	err      error // the object could not be decoded; facts are empty
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sync"
 	"time"
 
@@ -25,11 +26,11 @@ import (
 )
 
 // CanaryResource is Flagger's Canary resource.
-var CanaryResource = schema.GroupVersionResource{Group: "flagger.app", Version: "v1beta1", Resource: "canaries"}
+var CanaryResource = schema.GroupVersionResource{Group: flagger.Group, Version: flagger.Version, Resource: flagger.Resource}
 
 // Sink receives every change to a canary.
 type Sink interface {
-	Upsert(canary.Canary) (canary.Phase, bool)
+	Upsert(canary.Facts)
 	Delete(namespace, name string) bool
 }
 

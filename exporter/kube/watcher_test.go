@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestWatcherFeedsStore(t *testing.T) {
 	}
 	waitFor(t, func() bool {
 		s := st.Snapshot()
-		return len(s) == 1 && s[0].Facts.Phase == canary.PhaseFailed && s[0].Transitions[canary.PhaseFailed] == 1
+		return len(s) == 1 && s[0].Facts.Phase == flagger.PhaseFailed && s[0].Transitions[flagger.PhaseFailed] == 1
 	})
 
 	// An object without a namespace cannot be exported: counted, not stored.
@@ -90,7 +91,7 @@ func TestTransformKeepsOnlyFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := out.(*object)
-	if o.ManagedFields != nil || o.Annotations != nil || o.facts.Phase != canary.Phase(2) || o.Name != "one" {
+	if o.ManagedFields != nil || o.Annotations != nil || o.facts.Phase != flagger.PhaseWaiting || o.Name != "one" {
 		t.Fatalf("transform kept %+v", o)
 	}
 	key, err := cache.MetaNamespaceKeyFunc(o)

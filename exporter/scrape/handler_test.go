@@ -2,6 +2,7 @@ package scrape
 
 import (
 	"compress/gzip"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,7 +23,7 @@ func (f fixed) Snapshot() []*exposition.Canary { return f }
 
 func handler(t *testing.T) *Handler {
 	reg := prometheus.NewRegistry()
-	c := canary.Canary{Namespace: "ns", Name: "podinfo", TargetName: "podinfo", Phase: canary.PhaseFailed,
+	c := canary.Facts{Namespace: "ns", Name: "podinfo", TargetName: "podinfo", Phase: flagger.PhaseFailed,
 		LastTransition: canary.Absent, Created: canary.Absent, Threshold: canary.Absent, AnalysisIterations: canary.Absent,
 		MaxWeight: canary.Absent, StepWeight: canary.Absent, IntervalSeconds: canary.Absent, ProgressDeadlineSeconds: 600}
 	return New(fixed{exposition.Prepare(c, [exposition.NumTransitionPhases]uint64{})}, reg, reg, log.NewNopLogger())

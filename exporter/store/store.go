@@ -6,6 +6,7 @@
 package store
 
 import (
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sort"
 	"strings"
 	"sync"
@@ -23,7 +24,8 @@ type Store struct {
 // New returns an empty store.
 func New() *Store { return &Store{} }
 
-func less(ns, name string, c *exposition.Canary) int {
+// compare orders namespace/name against c, as strings.Compare does.
+func compare(ns, name string, c *exposition.Canary) int {
 	if r := strings.Compare(ns, c.Facts.Namespace); r != 0 {
 		return r
 	}
@@ -32,15 +34,14 @@ func less(ns, name string, c *exposition.Canary) int {
 
 // find returns the index of namespace/name, or where it would be inserted.
 func (s *Store) find(ns, name string) (int, bool) {
-	i := sort.Search(len(s.sorted), func(i int) bool { return less(ns, name, s.sorted[i]) <= 0 })
-	return i, i < len(s.sorted) && less(ns, name, s.sorted[i]) == 0
+	i := sort.Search(len(s.sorted), func(i int) bool { return compare(ns, name, s.sorted[i]) <= 0 })
+	return i, i < len(s.sorted) && compare(ns, name, s.sorted[i]) == 0
 }
 
 // Upsert records the current facts of a canary. A phase change from the
 // previous facts counts one transition into the new phase; the first sight of
-// a canary counts none. It returns the previous phase and whether the canary
-// was known.
-func (s *Store) Upsert(f canary.Canary) (canary.Phase, bool) {
+// a canary counts none.
+func (s *Store) Upsert(f canary.Facts) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, found := s.find(f.Namespace, f.Name)
@@ -48,15 +49,14 @@ func (s *Store) Upsert(f canary.Canary) (canary.Phase, bool) {
 		s.sorted = append(s.sorted, nil)
 		copy(s.sorted[i+1:], s.sorted[i:])
 		s.sorted[i] = exposition.Prepare(f, [exposition.NumTransitionPhases]uint64{})
-		return canary.PhaseUnknown, false
+		return
 	}
 	old := s.sorted[i]
 	transitions := old.Transitions
-	if f.Phase != old.Facts.Phase && f.Phase != canary.PhaseUnknown {
+	if f.Phase != old.Facts.Phase && f.Phase != flagger.PhaseUnknown {
 		transitions[f.Phase]++
 	}
 	s.sorted[i] = exposition.Prepare(f, transitions)
-	return old.Facts.Phase, true
 }
 
 // Delete forgets a canary; its series disappear from the next scrape.

@@ -2,20 +2,21 @@ package store
 
 import (
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sync"
 	"testing"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 )
 
-func c(ns, name string, phase canary.Phase) canary.Canary {
-	return canary.Canary{Namespace: ns, Name: name, Phase: phase}
+func c(ns, name string, phase flagger.Phase) canary.Facts {
+	return canary.Facts{Namespace: ns, Name: name, Phase: phase}
 }
 
 func TestOrderAndDelete(t *testing.T) {
 	s := New()
 	for _, k := range [][2]string{{"b", "x"}, {"a", "z"}, {"a", "b"}, {"c", "a"}, {"a", "m"}} {
-		s.Upsert(c(k[0], k[1], canary.PhaseUnknown))
+		s.Upsert(c(k[0], k[1], flagger.PhaseUnknown))
 	}
 	got := ""
 	for _, e := range s.Snapshot() {
@@ -34,14 +35,14 @@ func TestOrderAndDelete(t *testing.T) {
 
 func TestTransitionsCountPhaseChangesOnly(t *testing.T) {
 	s := New()
-	s.Upsert(c("ns", "a", canary.PhaseProgressing)) // first sight: no transition
-	s.Upsert(c("ns", "a", canary.PhaseProgressing)) // unchanged
-	s.Upsert(c("ns", "a", canary.PhaseFailed))
-	s.Upsert(c("ns", "a", canary.PhaseProgressing))
-	s.Upsert(c("ns", "a", canary.PhaseUnknown)) // status wiped: not a transition
-	s.Upsert(c("ns", "a", canary.PhaseProgressing))
+	s.Upsert(c("ns", "a", flagger.PhaseProgressing)) // first sight: no transition
+	s.Upsert(c("ns", "a", flagger.PhaseProgressing)) // unchanged
+	s.Upsert(c("ns", "a", flagger.PhaseFailed))
+	s.Upsert(c("ns", "a", flagger.PhaseProgressing))
+	s.Upsert(c("ns", "a", flagger.PhaseUnknown)) // status wiped: not a transition
+	s.Upsert(c("ns", "a", flagger.PhaseProgressing))
 	tr := s.Snapshot()[0].Transitions
-	if tr[canary.PhaseProgressing] != 2 || tr[canary.PhaseFailed] != 1 {
+	if tr[flagger.PhaseProgressing] != 2 || tr[flagger.PhaseFailed] != 1 {
 		t.Fatalf("transitions %v", tr)
 	}
 	var sum uint64
@@ -53,8 +54,8 @@ func TestTransitionsCountPhaseChangesOnly(t *testing.T) {
 	}
 	// A deleted and recreated canary starts from zero.
 	s.Delete("ns", "a")
-	s.Upsert(c("ns", "a", canary.PhaseFailed))
-	if s.Snapshot()[0].Transitions[canary.PhaseFailed] != 0 {
+	s.Upsert(c("ns", "a", flagger.PhaseFailed))
+	if s.Snapshot()[0].Transitions[flagger.PhaseFailed] != 0 {
 		t.Fatal("recreated canary kept old counters")
 	}
 }
@@ -67,7 +68,7 @@ func TestConcurrentUse(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
-				s.Upsert(c(fmt.Sprint("ns", w), fmt.Sprint(i%50), canary.Phase(i%canary.NumPhases)))
+				s.Upsert(c(fmt.Sprint("ns", w), fmt.Sprint(i%50), flagger.Phase(i%flagger.NumPhases)))
 				if i%7 == 0 {
 					s.Delete(fmt.Sprint("ns", w), fmt.Sprint(i%50))
 				}
@@ -78,7 +79,7 @@ func TestConcurrentUse(t *testing.T) {
 	wg.Wait()
 	snap := s.Snapshot()
 	for i := 1; i < len(snap); i++ {
-		if less(snap[i].Facts.Namespace, snap[i].Facts.Name, snap[i-1]) <= 0 {
+		if compare(snap[i].Facts.Namespace, snap[i].Facts.Name, snap[i-1]) <= 0 {
 			t.Fatalf("not sorted at %d", i)
 		}
 	}

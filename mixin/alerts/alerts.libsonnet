@@ -1,5 +1,8 @@
-// The alert groups. canary_rollback and the lifecycle notices are separate
-// groups so that _config can switch each off on its own.
+// The alert groups. Each file under alerts/ returns a list of rules;
+// canary_rollback and the lifecycle notices are separate groups so that
+// _config can switch each off on its own. canary_rollback stays exactly
+// Flagger's documented rule, so it gets no runbook link.
+local a = import '../lib/alert.libsonnet';
 local canary = import 'canary.libsonnet';
 local canaryRollback = import 'canary_rollback.libsonnet';
 local exporter = import 'exporter.libsonnet';
@@ -8,15 +11,19 @@ local lifecycle = import 'lifecycle.libsonnet';
 {
   prometheusAlerts+:: {
     local c = $._config,
+    local withRunbooks(rules) = [a.withRunbook(c, r) for r in rules],
     groups+:
-      (if c.canaryRollbackAlertEnabled then [canaryRollback.canaryRollbackGroup(c)] else [])
+      (if c.canaryRollbackAlertEnabled then [{
+         name: 'flagger-canary-rollback',
+         rules: canaryRollback.canaryRollbackAlerts(c),
+       }] else [])
       + [{
         name: 'flagger-canary',
-        rules: canary.canaryAlerts(c) + exporter.exporterAlerts(c),
+        rules: withRunbooks(canary.canaryAlerts(c) + exporter.exporterAlerts(c)),
       }]
       + (if c.lifecycleAlertsEnabled then [{
            name: 'flagger-canary-lifecycle',
-           rules: lifecycle.lifecycleAlerts(c),
+           rules: withRunbooks(lifecycle.lifecycleAlerts(c)),
          }] else []),
   },
 }

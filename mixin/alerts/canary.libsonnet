@@ -21,11 +21,9 @@ local promql = import '../lib/promql.libsonnet';
       // into `name`, Flagger's label for the target, so Alertmanager can
       // inhibit canary_rollback (from Flagger or the exporter) with equal:
       // [namespace, name].
-      a.alert(
-        c,
-        'FlaggerCanaryRolledBack',
-        'warning',
-        targetAsName(promql.withTarget(c, |||
+      {
+        alert: 'FlaggerCanaryRolledBack',
+        expr: targetAsName(promql.withTarget(c, |||
           (%(still)s)
           unless %(on)s
           (%(allTraffic)s)
@@ -34,10 +32,13 @@ local promql = import '../lib/promql.libsonnet';
           on: promql.on(c),
           allTraffic: promql.allTrafficOnCanary(c),
         })),
-        c.rolledBackFor,
-        'Flagger rolled a canary back to its primary.',
-        'Canary %s (target {{ $labels.target_name }}) is in phase Failed: Flagger routed all traffic back to the primary and scaled the canary down.' % a.canaryRef(c),
-      ),
+        'for': c.rolledBackFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'Flagger rolled a canary back to its primary.',
+          description: 'Canary %s (target {{ $labels.target_name }}) is in phase Failed: Flagger routed all traffic back to the primary and scaled the canary down.' % a.canaryRef(c),
+        },
+      },
 
       // Flagger 1.44's handleFailedPromotion: the primary became non-retriably
       // not ready while Promoting or Finalising. Flagger marks the canary
@@ -45,11 +46,9 @@ local promql = import '../lib/promql.libsonnet';
       // all traffic to the canary and writes canaryWeight 100 (a rollback
       // writes 0). Its own notification is "Promotion failed, primary not
       // ready: ...", severity error. Labelled like RolledBack (phase, name).
-      a.alert(
-        c,
-        'FlaggerCanaryPromotionFailed',
-        'critical',
-        targetAsName(promql.withTarget(c, |||
+      {
+        alert: 'FlaggerCanaryPromotionFailed',
+        expr: targetAsName(promql.withTarget(c, |||
           (%(still)s)
           and %(on)s
           (%(allTraffic)s)
@@ -58,10 +57,13 @@ local promql = import '../lib/promql.libsonnet';
           on: promql.on(c),
           allTraffic: promql.allTrafficOnCanary(c),
         })),
-        c.promotionFailedFor,
-        'A canary promotion failed: the primary is not ready and all traffic goes to the canary.',
-        'Canary %s failed its promotion: {{ $labels.target_name }}-primary did not become ready, so Flagger marked the canary Failed and routes all traffic to the canary {{ $labels.target_name }} (canaryWeight 100), the only healthy copy. The primary is broken and the canary is not scaled down.' % a.canaryRef(c),
-      ),
+        'for': c.promotionFailedFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'A canary promotion failed: the primary is not ready and all traffic goes to the canary.',
+          description: 'Canary %s failed its promotion: {{ $labels.target_name }}-primary did not become ready, so Flagger marked the canary Failed and routes all traffic to the canary {{ $labels.target_name }} (canaryWeight 100), the only healthy copy. The primary is broken and the canary is not scaled down.' % a.canaryRef(c),
+        },
+      },
 
       // Flagger writes the status (stamping lastTransitionTime) on every
       // step of a rollout phase: each weight step, iteration and failed check
@@ -82,11 +84,9 @@ local promql = import '../lib/promql.libsonnet';
       // rollout is stuck (Flagger down, routing or promotion failing on every
       // run, a primary Flagger keeps waiting for) and needs a human. The value
       // is the time since the last status write.
-      a.alert(
-        c,
-        'FlaggerCanaryProgressDeadlineExceeded',
-        'critical',
-        local interval = |||
+      {
+        alert: 'FlaggerCanaryProgressDeadlineExceeded',
+        expr: local interval = |||
           (
             clamp_min(%(interval)s, 10)
             or %(on)s
@@ -97,10 +97,10 @@ local promql = import '../lib/promql.libsonnet';
           deadline: s('flagger_canary_progress_deadline_seconds'),
           on: promql.on(c),
         };
-        // A multi-line expression placed after n columns of a line.
-        local hang(expr, n) = std.strReplace(std.rstripChars(expr, '\n'), '\n', '\n' + std.repeat(' ', n));
-        local other = std.filter(function(p) p != 'Progressing', c.rolloutPhases);
-        local phases = std.prune([
+             // A multi-line expression placed after n columns of a line.
+             local hang(expr, n) = std.strReplace(std.rstripChars(expr, '\n'), '\n', '\n' + std.repeat(' ', n));
+             local other = std.filter(function(p) p != 'Progressing', c.rolloutPhases);
+             local phases = std.prune([
           if other != [] then promql.inPhase(c, other),
           if std.member(c.rolloutPhases, 'Progressing') then std.rstripChars(|||
             (
@@ -114,7 +114,7 @@ local promql = import '../lib/promql.libsonnet';
             s('flagger_canary_analysis_webhooks', ['type="confirm-traffic-increase"']),
           ], '\n'),
         ]);
-        |||
+             |||
           (
             time() - %(ltt)s
             > %(on)s
@@ -147,20 +147,21 @@ local promql = import '../lib/promql.libsonnet';
           phases: promql.indent(std.join('\nor\n', phases), 4),
           suspended: s('flagger_canary_suspended'),
         },
-        c.progressDeadlineExceededFor,
-        'A canary rollout has made no progress for longer than Flagger ever needs for a step.',
-        'Canary %s has been in phase {{ $labels.phase }} for {{ $value | humanizeDuration }} without a status update, longer than its analysis interval plus the larger of progressDeadlineSeconds and another interval: Flagger has neither advanced it nor rolled it back.' % a.canaryRef(c),
-      ),
+        'for': c.progressDeadlineExceededFor,
+        labels: { severity: 'critical' },
+        annotations: {
+          summary: 'A canary rollout has made no progress for longer than Flagger ever needs for a step.',
+          description: 'Canary %s has been in phase {{ $labels.phase }} for {{ $value | humanizeDuration }} without a status update, longer than its analysis interval plus the larger of progressDeadlineSeconds and another interval: Flagger has neither advanced it nor rolled it back.' % a.canaryRef(c),
+        },
+      },
 
       // A leading indicator: the canary is heading for a rollback. The value is
       // the number of failed checks. The comparisons are chained (filter > 0,
       // then >= the fraction of the threshold) so the failed-checks series are
       // selected once.
-      a.alert(
-        c,
-        'FlaggerCanaryFailedChecksRising',
-        'info',
-        |||
+      {
+        alert: 'FlaggerCanaryFailedChecksRising',
+        expr: |||
           (
             (%(failed)s > 0)
               >= %(fraction)s * %(threshold)s
@@ -174,22 +175,26 @@ local promql = import '../lib/promql.libsonnet';
           on: promql.on(c),
           phase: promql.inPhase(c, c.analysisPhases),
         },
-        c.failedChecksRisingFor,
-        'A canary analysis is failing checks and heading for a rollback.',
-        'Canary %s has {{ $value }} failed metric checks in phase {{ $labels.phase }}, at least %d%% of its analysis threshold; Flagger rolls it back when the threshold is reached.' % [a.canaryRef(c), std.round(c.failedChecksFraction * 100)],
-      ),
+        'for': c.failedChecksRisingFor,
+        labels: { severity: 'info' },
+        annotations: {
+          summary: 'A canary analysis is failing checks and heading for a rollback.',
+          description: 'Canary %s has {{ $value }} failed metric checks in phase {{ $labels.phase }}, at least %d%% of its analysis threshold; Flagger rolls it back when the threshold is reached.' % [a.canaryRef(c), std.round(c.failedChecksFraction * 100)],
+        },
+      },
 
       // WaitingPromotion re-stamps lastTransitionTime every interval, so the
       // duration comes from `for`, not from the timestamp.
-      a.alert(
-        c,
-        'FlaggerCanaryWaitingPromotionTooLong',
-        'warning',
-        promql.stillInPhase(c, 'WaitingPromotion'),
-        c.waitingPromotionTooLongFor,
-        'A canary has been waiting for promotion approval for a long time.',
-        'Canary %s has been in phase WaitingPromotion for more than %s: its confirm-promotion webhook keeps answering no, and the canary keeps receiving traffic meanwhile.' % [a.canaryRef(c), c.waitingPromotionTooLongFor],
-      ),
+      {
+        alert: 'FlaggerCanaryWaitingPromotionTooLong',
+        expr: promql.stillInPhase(c, 'WaitingPromotion'),
+        'for': c.waitingPromotionTooLongFor,
+        labels: { severity: 'warning' },
+        annotations: {
+          summary: 'A canary has been waiting for promotion approval for a long time.',
+          description: 'Canary %s has been in phase WaitingPromotion for more than %s: its confirm-promotion webhook keeps answering no, and the canary keeps receiving traffic meanwhile.' % [a.canaryRef(c), c.waitingPromotionTooLongFor],
+        },
+      },
 
       // Failed without failed checks at the threshold: the metric analysis
       // did not cause the rollback. Flagger marks the canary Failed with
@@ -199,11 +204,9 @@ local promql = import '../lib/promql.libsonnet';
       // others (the canary or primary workload non-retriably not ready outside
       // promotion, an initialisation error). A failed promotion (canaryWeight
       // 100) is PromotionFailed's.
-      a.alert(
-        c,
-        'FlaggerCanaryRolledBackBelowThreshold',
-        'warning',
-        |||
+      {
+        alert: 'FlaggerCanaryRolledBackBelowThreshold',
+        expr: |||
           (%(still)s)
           and %(on)s
           (
@@ -224,10 +227,12 @@ local promql = import '../lib/promql.libsonnet';
           threshold: s('flagger_canary_analysis_threshold'),
           allTraffic: promql.allTrafficOnCanary(c),
         },
-        c.rolledBackBelowThresholdFor,
-        'A canary was rolled back without reaching its failed-checks threshold.',
-        'Canary %s entered phase Failed while its failed checks stayed below the analysis threshold: the metric analysis did not cause this rollback. Flagger notifies a rollback by a rollback webhook ("Rolling back manual webhook invoked") or a progress deadline ("Progress deadline exceeded"), but not one because the canary or primary workload stopped being ready outside promotion or the primary could not be initialised.' % a.canaryRef(c),
-        { phase: 'Failed' },
-      ),
+        'for': c.rolledBackBelowThresholdFor,
+        labels: { severity: 'warning', phase: 'Failed' },
+        annotations: {
+          summary: 'A canary was rolled back without reaching its failed-checks threshold.',
+          description: 'Canary %s entered phase Failed while its failed checks stayed below the analysis threshold: the metric analysis did not cause this rollback. Flagger notifies a rollback by a rollback webhook ("Rolling back manual webhook invoked") or a progress deadline ("Progress deadline exceeded"), but not one because the canary or primary workload stopped being ready outside promotion or the primary could not be initialised.' % a.canaryRef(c),
+        },
+      },
     ],
 }

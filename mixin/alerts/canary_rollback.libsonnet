@@ -5,21 +5,18 @@
 local promql = import '../lib/promql.libsonnet';
 
 {
-  canaryRollbackGroup(config):: {
-    name: 'flagger-canary-rollback',
-    rules: [
-      {
-        alert: 'canary_rollback',
-        expr: 'flagger_canary_status%s > 1' % (
-          if config.canaryRollbackSelector == '' then '' else promql.selector([config.canaryRollbackSelector])
-        ),
-        'for': '1m',
-        labels: { severity: 'warning' },
-        annotations: {
-          summary: 'Canary failed',
-          description: 'Workload {{ $labels.name }} namespace {{ $labels.namespace }}',
-        },
+  canaryRollbackAlerts(c):: [
+    {
+      alert: 'canary_rollback',
+      expr: 'flagger_canary_status%s > 1' % (
+        if c.canaryRollbackSelector == '' then '' else promql.selector([c.canaryRollbackSelector])
+      ),
+      'for': '1m',
+      labels: { severity: 'warning' },
+      annotations: {
+        summary: 'Canary failed',
+        description: 'Workload {{ $labels.name }} namespace {{ $labels.namespace }}',
       },
-    ],
-  },
+    },
+  ],
 }

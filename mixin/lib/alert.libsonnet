@@ -1,17 +1,11 @@
-// Builders for alerting rules so every conventional alert has the same shape:
-// severity label, static summary, templated description and a runbook link
-// whose anchor is the lower-cased alert name (GitHub's heading anchor).
+// Alerting rules are plain object literals ({ alert, expr, for, labels,
+// annotations }), as in kubernetes-mixin. What every conventional alert
+// shares is added here, once, when alerts.libsonnet composes the groups.
 {
-  alert(config, name, severity, expr, forDuration, summary, description, labels={}, annotations={}):: {
-    alert: name,
-    expr: expr,
-    'for': forDuration,
-    labels: { severity: severity } + labels,
-    annotations: {
-      summary: summary,
-      description: description,
-      runbook_url: config.runbookURLPattern % std.asciiLower(name),
-    } + annotations,
+  // Adds the runbook link, whose anchor is the lower-cased alert name
+  // (GitHub's heading anchor in docs/runbooks.md).
+  withRunbook(config, rule):: rule {
+    annotations+: { runbook_url: config.runbookURLPattern % std.asciiLower(rule.alert) },
   },
 
   // "namespace/canary" (and the cluster when showMultiCluster) for descriptions.

@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"context"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -89,7 +90,7 @@ func (r *run) revision(n int) { r.s.Cluster.NewRevision(r.t, r.ns, target, n) }
 // patchSpec merges fields into the Canary's spec.
 func (r *run) patchSpec(fields string) {
 	r.t.Helper()
-	_, err := r.s.Cluster.Dynamic.Resource(harness.CanaryGVR).Namespace(r.ns).Patch(context.Background(), canaryName,
+	_, err := r.s.Cluster.Dynamic.Resource(kube.CanaryResource).Namespace(r.ns).Patch(context.Background(), canaryName,
 		types.MergePatchType, []byte(`{"spec":`+fields+`}`), metav1.PatchOptions{})
 	if err != nil {
 		r.t.Fatalf("patch canary spec %s: %v", fields, err)
@@ -98,7 +99,7 @@ func (r *run) patchSpec(fields string) {
 
 func (r *run) deleteCanary() {
 	r.t.Helper()
-	if err := r.s.Cluster.Dynamic.Resource(harness.CanaryGVR).Namespace(r.ns).Delete(context.Background(), canaryName, metav1.DeleteOptions{}); err != nil {
+	if err := r.s.Cluster.Dynamic.Resource(kube.CanaryResource).Namespace(r.ns).Delete(context.Background(), canaryName, metav1.DeleteOptions{}); err != nil {
 		r.t.Fatalf("delete canary: %v", err)
 	}
 }

@@ -14,15 +14,15 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
-// readmeRow matches a metric row of the README: | `name` | type | labels | meaning |
+// readmeRow matches a metric row of docs/exporter.md: | `name` | type | labels | meaning |
 var readmeRow = regexp.MustCompile("(?m)^\\| `(flagger_[a-z_]+)` \\| (gauge|counter|histogram) \\|([^|]*)\\|")
 
-// checkDocumented compares the README's metric tables with a real scrape and
+// checkDocumented compares docs/exporter.md's metric tables with a real scrape and
 // with the families the exposition writes: every flagger_* family exported is
 // documented with its type and labels, and nothing documented is missing.
 func checkDocumented(t *testing.T, fams map[string]*dto.MetricFamily) {
 	t.Helper()
-	readme, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "README.md"))
+	readme, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "docs", "exporter.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func checkDocumented(t *testing.T, fams map[string]*dto.MetricFamily) {
 			continue // reported below
 		}
 		if typ := strings.ToLower(mf.GetType().String()); typ != doc[0] {
-			t.Errorf("README says %s is a %s, the exporter serves a %s", name, doc[0], typ)
+			t.Errorf("docs/exporter.md says %s is a %s, the exporter serves a %s", name, doc[0], typ)
 		}
 		if len(mf.Metric) > 0 {
 			var labels []string
@@ -52,18 +52,18 @@ func checkDocumented(t *testing.T, fams map[string]*dto.MetricFamily) {
 				labels = append(labels, lp.GetName())
 			}
 			if got, want := sorted(labels), sorted(splitLabels(doc[1])); got != want {
-				t.Errorf("README labels of %s: %q, served: %q", name, want, got)
+				t.Errorf("docs/exporter.md labels of %s: %q, served: %q", name, want, got)
 			}
 		}
 	}
 	for name := range exported {
 		if _, ok := documented[name]; !ok {
-			t.Errorf("%s is exported but not documented in README.md", name)
+			t.Errorf("%s is exported but not documented in docs/exporter.md", name)
 		}
 	}
 	for name := range documented {
 		if !exported[name] {
-			t.Errorf("README.md documents %s, which the exporter does not serve", name)
+			t.Errorf("docs/exporter.md documents %s, which the exporter does not serve", name)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestAPIServerRestart(t *testing.T) {
 	c.StartAPIServer(t)
 
 	c.SetCanaryStatus(t, c.GetCanary(t, "test", "a"), map[string]any{"phase": "Failed", "canaryWeight": int64(0), "failedChecks": int64(5)})
-	if err := c.Dynamic.Resource(harness.CanaryGVR).Namespace("test").Delete(t.Context(), "b", deleteOptions()); err != nil {
+	if err := c.Dynamic.Resource(kube.CanaryResource).Namespace("test").Delete(t.Context(), "b", deleteOptions()); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(t, "after restart", func(f map[string]*dto.MetricFamily) string {

@@ -2,6 +2,7 @@ package exporter_test
 
 import (
 	"context"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"strings"
 	"testing"
 
@@ -104,7 +105,7 @@ func TestRolloutIsExported(t *testing.T) {
 	})
 
 	// Deleting a canary removes every one of its series at the next scrape.
-	if err := c.Dynamic.Resource(harness.CanaryGVR).Namespace("test").Delete(context.Background(), "podinfo-canary", metav1.DeleteOptions{}); err != nil {
+	if err := c.Dynamic.Resource(kube.CanaryResource).Namespace("test").Delete(context.Background(), "podinfo-canary", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.expect(t, "deleted canary", func(f map[string]*dto.MetricFamily) string {

@@ -2,16 +2,13 @@ package harness
 
 import (
 	"context"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
-
-// CanaryGVR is Flagger's Canary resource.
-var CanaryGVR = schema.GroupVersionResource{Group: "flagger.app", Version: "v1beta1", Resource: "canaries"}
 
 // Namespace is a namespace object to create.
 func Namespace(name string) *corev1.Namespace {
@@ -40,7 +37,7 @@ func NewCanary(namespace, name, target string) *unstructured.Unstructured {
 // CreateCanary creates NewCanary(namespace, name, target).
 func (c *Cluster) CreateCanary(t testing.TB, namespace, name, target string) *unstructured.Unstructured {
 	t.Helper()
-	u, err := c.Dynamic.Resource(CanaryGVR).Namespace(namespace).Create(context.Background(), NewCanary(namespace, name, target), metav1.CreateOptions{})
+	u, err := c.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Create(context.Background(), NewCanary(namespace, name, target), metav1.CreateOptions{})
 	if err != nil {
 		t.Fatalf("create canary %s/%s: %v", namespace, name, err)
 	}
@@ -50,7 +47,7 @@ func (c *Cluster) CreateCanary(t testing.TB, namespace, name, target string) *un
 // GetCanary reads a Canary.
 func (c *Cluster) GetCanary(t testing.TB, namespace, name string) *unstructured.Unstructured {
 	t.Helper()
-	u, err := c.Dynamic.Resource(CanaryGVR).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	u, err := c.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get canary %s/%s: %v", namespace, name, err)
 	}
@@ -70,7 +67,7 @@ func (c *Cluster) SetCanaryStatus(t testing.TB, u *unstructured.Unstructured, fi
 		status[k] = v
 	}
 	u.Object["status"] = status
-	out, err := c.Dynamic.Resource(CanaryGVR).Namespace(u.GetNamespace()).UpdateStatus(context.Background(), u, metav1.UpdateOptions{})
+	out, err := c.Dynamic.Resource(kube.CanaryResource).Namespace(u.GetNamespace()).UpdateStatus(context.Background(), u, metav1.UpdateOptions{})
 	if err != nil {
 		t.Fatalf("update status of canary %s/%s: %v", u.GetNamespace(), u.GetName(), err)
 	}

@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"context"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
 
-var canaries = harness.CanaryGVR
+var canaries = kube.CanaryResource
 
 // TestHarness proves the pieces every integration test relies on: CRDs,
 // status subresource writes seen by a dynamic informer, kubectl server-side

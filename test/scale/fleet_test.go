@@ -3,6 +3,7 @@ package scale
 import (
 	"context"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync"
 	"testing"
 
@@ -65,7 +66,7 @@ func createOne(c *harness.Cluster, i int) error {
 		map[string]any{"name": "load-test", "type": "rollout", "url": "http://flagger-loadtester.test/", "timeout": "5s",
 			"metadata": map[string]any{"cmd": "hey -z 1m -q 10 -c 2 http://" + name + "-canary." + namespace(i) + "/"}},
 	}
-	res := c.Dynamic.Resource(harness.CanaryGVR).Namespace(namespace(i))
+	res := c.Dynamic.Resource(kube.CanaryResource).Namespace(namespace(i))
 	created, err := res.Create(ctx, u, metav1.CreateOptions{})
 	if err != nil {
 		return fmt.Errorf("create %s: %w", name, err)
@@ -93,7 +94,7 @@ func createOne(c *harness.Cluster, i int) error {
 // latency measurement.
 func touch(c *harness.Cluster, i int, v int64) error {
 	ctx := context.Background()
-	res := c.Dynamic.Resource(harness.CanaryGVR).Namespace(namespace(i))
+	res := c.Dynamic.Resource(kube.CanaryResource).Namespace(namespace(i))
 	u, err := res.Get(ctx, fmt.Sprintf("service-%05d", i), metav1.GetOptions{})
 	if err != nil {
 		return err

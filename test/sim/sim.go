@@ -21,18 +21,15 @@ package sim
 import (
 	"context"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 )
-
-// GVR is Flagger's Canary resource.
-var GVR = schema.GroupVersionResource{Group: "flagger.app", Version: "v1beta1", Resource: "canaries"}
 
 // Canary is one simulated canary. It assumes it is the only writer of the
 // status, as Flagger is; it is safe for concurrent use.
@@ -56,7 +53,7 @@ func WithClock(now func() time.Time) Option { return func(c *Canary) { c.now = n
 // New simulates Flagger for the existing Canary namespace/name. It starts
 // from an empty status: call it before Flagger would have written one.
 func New(client dynamic.Interface, namespace, name string, opts ...Option) *Canary {
-	c := &Canary{Namespace: namespace, Name: name, client: client.Resource(GVR).Namespace(namespace), now: time.Now}
+	c := &Canary{Namespace: namespace, Name: name, client: client.Resource(kube.CanaryResource).Namespace(namespace), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func (s *Stack) AddFlaggerCanary(t testing.TB, namespace, name, target string, s
 		"metadata": map[string]any{"name": name, "namespace": namespace},
 		"spec":     cs,
 	}}
-	if _, err := c.Dynamic.Resource(harness.CanaryGVR).Namespace(namespace).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+	if _, err := c.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create canary %s/%s: %v", namespace, name, err)
 	}
 	harness.Eventually(t, FlaggerStepTimeout, func() string {
@@ -173,7 +174,7 @@ type CanaryStatus struct {
 // CanaryStatus reads the Canary's status as Flagger last wrote it.
 func (s *Stack) CanaryStatus(t testing.TB, namespace, name string) CanaryStatus {
 	t.Helper()
-	u, err := s.Cluster.Dynamic.Resource(harness.CanaryGVR).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	u, err := s.Cluster.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatalf("get canary %s/%s: %v", namespace, name, err)
 	}

@@ -93,7 +93,6 @@ func TestBackoff(t *testing.T) {
 
 func TestClassify(t *testing.T) {
 	for code, want := range map[int]outcome{
-		200: {ok: true}, 201: {ok: true}, 202: {ok: true},
 		204: {reason: ReasonStatusMisc}, 302: {reason: ReasonStatusMisc},
 		400: {reason: ReasonStatus4xx}, 404: {reason: ReasonStatus4xx}, 409: {reason: ReasonStatus4xx},
 		429: {retry: true, reason: ReasonStatus429},
@@ -102,6 +101,11 @@ func TestClassify(t *testing.T) {
 		got := classify(&http.Response{StatusCode: code, Header: http.Header{}}, "")
 		if got.ok != want.ok || got.retry != want.retry || got.reason != want.reason {
 			t.Errorf("%d: %+v, want %+v", code, got, want)
+		}
+	}
+	for code, want := range map[int]bool{199: false, 200: true, 201: true, 202: true, 203: false, 204: false} {
+		if accepted(code) != want {
+			t.Errorf("accepted(%d) = %v, want %v (Flagger's senders accept up to 202)", code, !want, want)
 		}
 	}
 	h := http.Header{"Retry-After": {"7"}}

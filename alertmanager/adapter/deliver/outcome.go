@@ -34,11 +34,9 @@ type outcome struct {
 // 202 as success: a consumer written for Flagger answers that way.
 func accepted(code int) bool { return code >= 200 && code <= 202 }
 
+// classify sorts a refusal: a response attempt did not accept.
 func classify(resp *http.Response, snippet string) outcome {
 	code := resp.StatusCode
-	if accepted(code) {
-		return outcome{ok: true}
-	}
 	err := fmt.Errorf("target answered %d: %s", code, snippet)
 	switch {
 	case code == http.StatusTooManyRequests:

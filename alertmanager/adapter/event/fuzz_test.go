@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/event"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/payload"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // FuzzDecodeAndMap: whatever arrives, decoding either refuses it with a 4xx
@@ -48,7 +49,7 @@ func FuzzDecodeAndMap(f *testing.F) {
 			if e.Name == "" || e.Namespace == "" {
 				t.Fatalf("event without name or namespace: %+v", e)
 			}
-			if !event.Phases[e.Phase] {
+			if !flagger.IsPhase(e.Phase) {
 				t.Fatalf("phase %q", e.Phase)
 			}
 			if ty := e.Metadata[event.KeyType]; ty != event.TypeNormal && ty != event.TypeWarning {

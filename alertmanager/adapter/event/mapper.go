@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/payload"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // Mapper turns alerts into events by compiled Rules. It is immutable and safe
@@ -15,8 +16,9 @@ type Mapper struct {
 	nameLabels, namespaceLabels []string
 	phaseLabel, severityLabel   string
 	phases                      map[string]string
-	lifecycle, lifecycleSev     map[string]bool
-	resolvedLife                bool // forward resolved lifecycle alerts
+	lifecycleLabel              string
+	lifecycle, lifecycleSev     map[string]bool // extra lifecycle alertnames and severities
+	forwardResolved             bool            // resolved lifecycle notices become events too
 	metaLabels, metaAnnotations []string
 	message                     *template.Template
 	// builtin: message is DefaultMessageTemplate, rendered by defaultMessage
@@ -52,7 +54,7 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 			res.Rejected = append(res.Rejected, Rejection{Index: i, Fingerprint: a.Fingerprint, Reason: reason})
 			continue
 		}
-		if !a.Firing() && !m.resolvedLife && m.isLifecycle(a) {
+		if !a.Firing() && !m.forwardResolved && m.isLifecycle(a) {
 			res.SkippedResolvedLifecycle++
 			continue
 		}
@@ -82,7 +84,7 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 // then the per-alertname table, then the alert's own state. The second
 // result is false for that last fallback.
 func (m *Mapper) phase(a *payload.Alert) (string, bool) {
-	if p := a.Labels[m.phaseLabel]; Phases[p] {
+	if p := a.Labels[m.phaseLabel]; flagger.IsPhase(p) {
 		return p, true
 	}
 	if p, ok := m.phases[a.Labels["alertname"]]; ok {
@@ -110,7 +112,7 @@ func (m *Mapper) eventType(a *payload.Alert, failed bool) string {
 }
 
 func (m *Mapper) isLifecycle(a *payload.Alert) bool {
-	return m.lifecycle[a.Labels["alertname"]] || m.lifecycleSev[a.Labels[m.severityLabel]]
+	return a.Labels[m.lifecycleLabel] == "true" || m.lifecycle[a.Labels["alertname"]] || m.lifecycleSev[a.Labels[m.severityLabel]]
 }
 
 func (m *Mapper) render(msg *payload.Message, a *payload.Alert, name, ns, phase string) (string, error) {

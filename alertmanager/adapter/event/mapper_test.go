@@ -71,9 +71,9 @@ func TestResolvedLifecycleAlertsAreSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := &payload.Message{Alerts: []payload.Alert{
-		alert("resolved", "alertname", "FlaggerCanaryNewRevision", "severity", "info", "canary", "a", "namespace", "n", "phase", "Progressing"),
+		alert("resolved", "alertname", "FlaggerCanaryNewRevision", "severity", "info", "lifecycle", "true", "canary", "a", "namespace", "n", "phase", "Progressing"),
 		alert("resolved", "alertname", "FlaggerCanaryRolledBack", "severity", "warning", "canary", "a", "namespace", "n"),
-		alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "info", "canary", "a", "namespace", "n", "phase", "Succeeded"),
+		alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "info", "lifecycle", "true", "canary", "a", "namespace", "n", "phase", "Succeeded"),
 	}}
 	res := m.Map(msg, time.Now())
 	if res.SkippedResolvedLifecycle != 1 || len(res.Events) != 2 {
@@ -93,13 +93,18 @@ func TestEventType(t *testing.T) {
 	}{
 		{"failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "warning"), event.TypeWarning},
 		{"failure resolved", event.Rules{}, alert("resolved", "alertname", "FlaggerCanaryFailed"), event.TypeNormal},
-		{"lifecycle alertname firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "warning"), event.TypeNormal},
-		{"lifecycle alertname resolved, forwarded", event.Rules{ForwardResolvedLifecycle: true}, alert("resolved", "alertname", "FlaggerCanaryPromoted"), event.TypeNormal},
-		{"lifecycle failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "info", "phase", "Failed"), event.TypeWarning},
-		{"severity info firing", event.Rules{}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeNormal},
-		{"no lifecycle list", event.Rules{LifecycleAlerts: []string{}}, alert("firing", "alertname", "FlaggerCanaryPromoted"), event.TypeWarning},
-		{"custom severities", event.Rules{LifecycleSeverities: []string{"none"}}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeWarning},
-		{"custom severity label", event.Rules{SeverityLabel: "level"}, alert("firing", "alertname", "Custom", "level", "info"), event.TypeNormal},
+		{"lifecycle label firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "warning", "lifecycle", "true"), event.TypeNormal},
+		{"lifecycle label resolved, forwarded", event.Rules{ForwardResolvedLifecycle: true}, alert("resolved", "alertname", "FlaggerCanaryPromoted", "lifecycle", "true"), event.TypeNormal},
+		{"lifecycle failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "info", "lifecycle", "true", "phase", "Failed"), event.TypeWarning},
+		{"lifecycle label not true", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryPromoted", "lifecycle", "false"), event.TypeWarning},
+		// A severity says how urgent a problem is, not whether it is one:
+		// FailedChecksRising is info and a Warning.
+		{"severity info problem firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailedChecksRising", "severity", "info"), event.TypeWarning},
+		{"custom lifecycle label", event.Rules{LifecycleLabel: "notice"}, alert("firing", "alertname", "Custom", "notice", "true"), event.TypeNormal},
+		{"custom lifecycle label ignores the default", event.Rules{LifecycleLabel: "notice"}, alert("firing", "alertname", "Custom", "lifecycle", "true"), event.TypeWarning},
+		{"lifecycle alertname listed", event.Rules{LifecycleAlerts: []string{"Custom"}}, alert("firing", "alertname", "Custom"), event.TypeNormal},
+		{"lifecycle severities opted in", event.Rules{LifecycleSeverities: []string{"info"}}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeNormal},
+		{"custom severity label", event.Rules{LifecycleSeverities: []string{"info"}, SeverityLabel: "level"}, alert("firing", "alertname", "Custom", "level", "info"), event.TypeNormal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := mapOne(t, tc.rules, tc.alert)

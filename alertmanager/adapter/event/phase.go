@@ -1,24 +1,10 @@
 package event
 
-// Phases are the values of a Canary's status.phase, case-sensitive and with
-// Flagger's British spelling of Finalising. The empty phase exists in Flagger
-// too but is never a useful event, so the adapter does not emit it.
-var Phases = map[string]bool{
-	"Initializing":     true,
-	"Initialized":      true,
-	"Waiting":          true,
-	"Progressing":      true,
-	"WaitingPromotion": true,
-	"Promoting":        true,
-	"Finalising":       true,
-	"Succeeded":        true,
-	"Failed":           true,
-	"Terminating":      true,
-	"Terminated":       true,
-}
-
-// DefaultPhases maps the alerts this project's mixin ships (and Flagger's
-// documented canary_rollback) to the phase the alert announces.
+// DefaultPhases maps the mixin's alerts that carry no phase label, and
+// Flagger's documented canary_rollback, to the phase they announce. The
+// mixin's lifecycle notices and per-canary problem alerts carry a phase
+// label, which wins over this table (see Mapper.phase); it matters for alert
+// rules that predate those labels and for canary_rollback, which has none.
 func DefaultPhases() map[string]string {
 	return map[string]string{
 		"FlaggerCanaryInitialized":      "Initialized",
@@ -31,14 +17,8 @@ func DefaultPhases() map[string]string {
 	}
 }
 
-// DefaultLifecycleAlerts are alerts that announce a step of a normal rollout
-// rather than a fault, so they are Normal events whether firing or resolved,
-// the way Flagger reports those steps.
-func DefaultLifecycleAlerts() []string {
-	return []string{
-		"FlaggerCanaryInitialized",
-		"FlaggerCanaryNewRevision",
-		"FlaggerCanaryPromoted",
-		"FlaggerCanaryWaitingPromotion",
-	}
-}
+// DefaultLifecycleLabel is the label, set to "true", that marks an alert as a
+// lifecycle notice: a step of a normal rollout standing in for one of
+// Flagger's own notifications, not a fault. The mixin sets it on its notices
+// and the Alertmanager templates read the same label.
+const DefaultLifecycleLabel = "lifecycle"

@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"text/template"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // DefaultMessageTemplate uses the message annotation when the alert has one
@@ -29,11 +31,16 @@ type Rules struct {
 	// Phases maps alertname to phase, merged over DefaultPhases; map an
 	// alertname to "" to drop a default.
 	Phases map[string]string `yaml:"phases,omitempty"`
-	// LifecycleAlerts are Normal events even while firing. nil means
-	// DefaultLifecycleAlerts; an empty list means none.
+	// LifecycleLabel names the label that marks a lifecycle notice when its
+	// value is "true" (default "lifecycle", which the mixin sets). A firing
+	// lifecycle notice is a Normal event, except one whose phase is Failed.
+	LifecycleLabel string `yaml:"lifecycle_label,omitempty"`
+	// LifecycleAlerts are more alertnames to treat as lifecycle notices, for
+	// alert rules of your own that do not set the label.
 	LifecycleAlerts []string `yaml:"lifecycle_alerts,omitempty"`
-	// LifecycleSeverities: alerts with one of these severities are lifecycle
-	// alerts too. nil means ["info"].
+	// LifecycleSeverities: alerts with one of these severities (the
+	// SeverityLabel's value) are lifecycle notices too. Empty by default: a
+	// severity says how urgent a problem is, not whether it is one.
 	LifecycleSeverities []string `yaml:"lifecycle_severities,omitempty"`
 	// SeverityLabel is the label LifecycleSeverities look at.
 	SeverityLabel string `yaml:"severity_label,omitempty"`
@@ -64,11 +71,12 @@ func (r Rules) Compile() (*Mapper, error) {
 		phaseLabel:      cmpOr(r.PhaseLabel, "phase"),
 		severityLabel:   cmpOr(r.SeverityLabel, "severity"),
 		phases:          DefaultPhases(),
-		lifecycle:       set(orNil(r.LifecycleAlerts, DefaultLifecycleAlerts())),
-		lifecycleSev:    set(orNil(r.LifecycleSeverities, []string{"info"})),
+		lifecycleLabel:  cmpOr(r.LifecycleLabel, DefaultLifecycleLabel),
+		lifecycle:       set(r.LifecycleAlerts),
+		lifecycleSev:    set(r.LifecycleSeverities),
 		metaLabels:      slices.Clone(r.Metadata.Labels),
 		metaAnnotations: slices.Clone(r.Metadata.Annotations),
-		resolvedLife:    r.ForwardResolvedLifecycle,
+		forwardResolved: r.ForwardResolvedLifecycle,
 	}
 	maps.Copy(m.phases, r.Phases)
 	for alertname, phase := range m.phases {
@@ -76,8 +84,8 @@ func (r Rules) Compile() (*Mapper, error) {
 			delete(m.phases, alertname)
 			continue
 		}
-		if !Phases[phase] {
-			return nil, fmt.Errorf("mapping.phases[%q]: %q is not a Flagger phase (one of %v)", alertname, phase, slices.Sorted(maps.Keys(Phases)))
+		if !flagger.IsPhase(phase) {
+			return nil, fmt.Errorf("mapping.phases[%q]: %q is not a Flagger phase (one of %v)", alertname, phase, flagger.PhaseNames[:flagger.PhaseUnknown])
 		}
 	}
 	for _, k := range append(slices.Clone(m.metaLabels), m.metaAnnotations...) {
@@ -114,14 +122,6 @@ func orDefault(v, def []string) []string {
 		return def
 	}
 	return slices.Clone(v)
-}
-
-// orNil tells "not set" (nil) from "set to nothing" (empty).
-func orNil(v, def []string) []string {
-	if v == nil {
-		return def
-	}
-	return v
 }
 
 func cmpOr(v, def string) string {
