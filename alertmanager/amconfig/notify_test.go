@@ -306,7 +306,7 @@ func TestNotifiersPost(t *testing.T) {
 
 // A group of 100 alerts, each with a 4 KB message, stays inside Teams'
 // 28 KB: ten are listed and each message is cut at 300 characters. The
-// figures are logged for the README.
+// figures are logged for docs/alertmanager.md.
 func TestLargeGroupPayloadSize(t *testing.T) {
 	n := newNotifiers(t)
 	alerts := manyAlerts(100)

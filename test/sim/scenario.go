@@ -3,19 +3,21 @@ package sim
 import (
 	"fmt"
 	"slices"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
-// Flagger's phases (case-sensitive; Finalising is British).
-const (
-	Initializing     = "Initializing"
-	Initialized      = "Initialized"
-	Waiting          = "Waiting"
-	Progressing      = "Progressing"
-	WaitingPromotion = "WaitingPromotion"
-	Promoting        = "Promoting"
-	Finalising       = "Finalising"
-	Succeeded        = "Succeeded"
-	Failed           = "Failed"
+// Flagger's phases as status.phase strings, from the one Go source of them.
+var (
+	Initializing     = flagger.PhaseInitializing.String()
+	Initialized      = flagger.PhaseInitialized.String()
+	Waiting          = flagger.PhaseWaiting.String()
+	Progressing      = flagger.PhaseProgressing.String()
+	WaitingPromotion = flagger.PhaseWaitingPromotion.String()
+	Promoting        = flagger.PhasePromoting.String()
+	Finalising       = flagger.PhaseFinalising.String()
+	Succeeded        = flagger.PhaseSucceeded.String()
+	Failed           = flagger.PhaseFailed.String()
 )
 
 // StepWeight is the canary weight one analysis step adds in the scenarios

@@ -14,7 +14,7 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
 
-// prometheusConfig scrapes the exporter the way the README's mixin section says
+// prometheusConfig scrapes the exporter the way docs/mixin.md says
 // (job flagger-exporter, honor_labels: true), every second rather than every
 // 30 s so a rollout step shows within a second or two, evaluates the
 // repository's rules/*.yaml as shipped (not copied, not rewritten) every
