@@ -93,6 +93,10 @@ func TestAlertConventions(t *testing.T) {
 				if a.Group != lifecycleGroup {
 					t.Errorf("%s: message annotation outside the lifecycle group", name)
 				}
+			case "checksum":
+				if !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_revision_info{") {
+					t.Errorf("%s: checksum annotation %q: only per-canary alerts carry it, read from flagger_canary_revision_info", name, a.Annotations[k])
+				}
 			default:
 				t.Errorf("%s: unexpected annotation %s", name, k)
 			}

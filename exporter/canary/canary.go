@@ -96,6 +96,10 @@ type Facts struct {
 	Suspended    bool
 	SkipAnalysis bool
 
+	// Checksum is what Flagger's event webhook sends as checksum for this
+	// status (see Checksum): the same for every event of one revision.
+	Checksum string
+
 	// Webhooks counts spec.analysis.webhooks by type, indexed like HookTypes.
 	Webhooks [NumHookTypes]uint16
 }

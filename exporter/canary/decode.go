@@ -84,6 +84,7 @@ func Decode(obj map[string]any, opts Options) (Facts, []string, error) {
 		c.LastTransition = ts
 	}
 	c.Promoted = d.promoted(status)
+	c.Checksum = Checksum(d.trackedConfigs(status), d.string(status, "status", "lastAppliedSpec"))
 	return c, d.warnings, nil
 }
 

@@ -27,7 +27,8 @@ func base() map[string]any {
 		"status": map[string]any{
 			"phase": "Progressing", "failedChecks": int64(2), "canaryWeight": int64(15), "iterations": int64(0),
 			"lastTransitionTime": "2026-01-02T03:05:00Z",
-			"conditions":         []any{map[string]any{"type": "Promoted", "status": "Unknown", "reason": "Progressing"}},
+			"lastAppliedSpec":    "4cb74184589", "trackedConfigs": map[string]any{"test-config-map": "484637c76acaa7c6"},
+			"conditions": []any{map[string]any{"type": "Promoted", "status": "Unknown", "reason": "Progressing"}},
 		},
 	}
 }
@@ -62,6 +63,7 @@ func TestDecodeFullObject(t *testing.T) {
 		LastTransition: 1767323100, Created: 1767323045,
 		Threshold: 10, AnalysisIterations: Absent, MaxWeight: 50, StepWeight: 5,
 		IntervalSeconds: 15, ProgressDeadlineSeconds: 60, PromotionWeight: 50,
+		Checksum: "569bdb7cb9",
 	}
 	if !equal(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)

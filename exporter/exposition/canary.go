@@ -21,6 +21,7 @@ type Canary struct {
 	name   []byte  // name="<target>" (Flagger's label for the target)
 	target []byte  // the escaped target name, for the workload label
 	info   []byte  // target_kind="…",target_name="…",provider="…",strategy="…"
+	sum    []byte  // ,checksum="…"
 	weight float64 // Facts.RouteWeight(), derived once
 }
 
@@ -34,6 +35,7 @@ func Prepare(f canary.Facts, transitions [NumTransitionPhases]uint64) *Canary {
 	c.info = appendLabel(c.info, "target_name", f.TargetName, true)
 	c.info = appendLabel(c.info, "provider", f.Provider, true)
 	c.info = appendLabel(c.info, "strategy", f.Strategy, true)
+	c.sum = appendLabel(nil, "checksum", f.Checksum, true)
 	return c
 }
 

@@ -44,5 +44,6 @@ var Families = []Family{
 	{"flagger_canary_skip_analysis", "gauge", canaryLabels, "1 when spec.skipAnalysis is true.", gauge(func(f *canary.Facts) float64 { return boolValue(f.SkipAnalysis) })},
 	{"flagger_canary_created_timestamp_seconds", "gauge", canaryLabels, "Unix time the Canary object was created.", gauge(func(f *canary.Facts) float64 { return f.Created })},
 	{"flagger_canary_transitions_total", "counter", canaryLabels + ", phase", "Phase changes this exporter observed, by the phase entered. Starts at 0 for every phase when the exporter first sees a canary.", writeTransitions},
+	{"flagger_canary_revision_info", "gauge", canaryLabels + ", checksum", "The checksum Flagger's event webhook sends for the canary's current status (an FNV hash of status.trackedConfigs and status.lastAppliedSpec): one value per revision, so alerts and the event adapter can stamp events exactly as Flagger does; always 1.", writeRevision},
 	{"flagger_canary_analysis_webhooks", "gauge", canaryLabels + ", type", "Webhooks of each type in spec.analysis.webhooks (a webhook without a type is a rollout hook); only the types present have a series. Alerts read confirm-traffic-increase: a canary waiting at that gate writes no status.", writeWebhooks},
 }

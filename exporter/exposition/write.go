@@ -130,6 +130,12 @@ func writeWebhooks(w *writer, cs []*Canary) {
 	}
 }
 
+func writeRevision(w *writer, cs []*Canary) {
+	for _, c := range cs {
+		w.labelled(c, c.sum, 1)
+	}
+}
+
 func writeTransitions(w *writer, cs []*Canary) {
 	for _, c := range cs {
 		for p, n := range c.Transitions {

@@ -18,6 +18,7 @@ func facts(ns, name, target string, phase flagger.Phase) canary.Facts {
 		FailedChecks: 3, CanaryWeight: 30, Iterations: 0, LastTransition: 1700000000.5, Created: 1690000000,
 		Threshold: 5, AnalysisIterations: canary.Absent, MaxWeight: 50, StepWeight: 10,
 		IntervalSeconds: 15, ProgressDeadlineSeconds: 600, PromotionWeight: 50,
+		Checksum: "b" + name[:1] + "7c9d4674",
 		Webhooks: [canary.NumHookTypes]uint16{0, 0, 0, 0, 0, 0, 1, 2}, // rollback, confirm-traffic-increase ×2
 	}
 }
@@ -69,6 +70,12 @@ func TestWriteParsesAndCarriesEveryFact(t *testing.T) {
 	}
 	if got := testutil.Values(fams, "flagger_canary_analysis_webhooks", id); len(got) != 2 {
 		t.Errorf("webhook series %v, want one per type present (rollback, confirm-traffic-increase)", got)
+	}
+	if v := testutil.Value(t, fams, "flagger_canary_revision_info", with("checksum", "bp7c9d4674")); v != 1 {
+		t.Errorf("revision info %v", v)
+	}
+	if got := testutil.Values(fams, "flagger_canary_revision_info", map[string]string{"namespace": "test"}); len(got) != 1 {
+		t.Errorf("one revision series per canary, got %v", got)
 	}
 	if v := testutil.Value(t, fams, "flagger_canary_total", map[string]string{"namespace": "alpha"}); v != 2 {
 		t.Errorf("alpha total %v", v)

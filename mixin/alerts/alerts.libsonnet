@@ -12,6 +12,8 @@ local lifecycle = import 'lifecycle.libsonnet';
   prometheusAlerts+:: {
     local c = $._config,
     local withRunbooks(rules) = [a.withRunbook(c, r) for r in rules],
+    // Per-canary alerts also carry Flagger's checksum for the event adapter.
+    local perCanary(rules) = [a.withChecksum(c, r) for r in withRunbooks(rules)],
     groups+:
       (if c.canaryRollbackAlertEnabled then [{
          name: 'flagger-canary-rollback',
@@ -19,11 +21,11 @@ local lifecycle = import 'lifecycle.libsonnet';
        }] else [])
       + [{
         name: 'flagger-canary',
-        rules: withRunbooks(canary.canaryAlerts(c) + exporter.exporterAlerts(c)),
+        rules: perCanary(canary.canaryAlerts(c)) + withRunbooks(exporter.exporterAlerts(c)),
       }]
       + (if c.lifecycleAlertsEnabled then [{
            name: 'flagger-canary-lifecycle',
-           rules: withRunbooks(lifecycle.lifecycleAlerts(c)),
+           rules: perCanary(lifecycle.lifecycleAlerts(c)),
          }] else []),
   },
 }

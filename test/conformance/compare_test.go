@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
+	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
 )
 
 // The Flagger series compared, as Flagger names and labels them. The
@@ -96,6 +98,60 @@ func (r *run) settle(step string, diffs map[string]differ) {
 		}
 		r.sc.add(row{step, m, flagger[m], ours[m], verdict})
 	}
+	r.checksum(step)
+}
+
+// mChecksum names the checksum row: the checksum field of Flagger's event
+// webhook against the exporter's flagger_canary_revision_info.
+const mChecksum = "event-webhook checksum vs flagger_canary_revision_info{checksum}"
+
+// checksum holds the exporter's checksum to the one Flagger's latest
+// event-webhook post for the canary carried. At a settled step the status
+// Flagger hashed for that post is the status the exporter reads: Flagger
+// posts before the status write that follows an event, and no settled step
+// follows a write that changes lastAppliedSpec or trackedConfigs. A deleted
+// canary has no series and no row.
+func (r *run) checksum(step string) {
+	r.t.Helper()
+	var flagger, ours string
+	harness.Eventually(r.t, 3*stepInterval, func() string {
+		flagger = lastEventChecksum(r.f.Events.Messages(), r.ns, canaryName)
+		fams, err := harness.Scrape(r.t, r.s.ExporterURL+"/metrics")
+		if err != nil {
+			return err.Error()
+		}
+		ours = absent
+		for _, m := range fams["flagger_canary_revision_info"].GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			if l["namespace"] == r.ns && l["canary"] == canaryName {
+				ours = l["checksum"]
+			}
+		}
+		if ours != absent && ours != flagger {
+			return fmt.Sprintf("%s/%s at %q: the exporter's checksum %s, Flagger's last event %s", r.ns, canaryName, step, ours, flagger)
+		}
+		return ""
+	})
+	if ours != absent {
+		// The values depend on the pod template's hash; the row says they
+		// matched.
+		r.sc.add(row{step, mChecksum, "its last post's", "equal", "same"})
+	}
+}
+
+// lastEventChecksum is the checksum of Flagger's latest event-webhook post
+// for namespace/name, or absent.
+func lastEventChecksum(posts []stack.Message, namespace, name string) string {
+	for i := len(posts) - 1; i >= 0; i-- {
+		var e struct{ Name, Namespace, Checksum string }
+		if json.Unmarshal(posts[i].Body, &e) == nil && e.Namespace == namespace && e.Name == name {
+			return e.Checksum
+		}
+	}
+	return absent
 }
 
 // fact checks one exporter series of the canary against the value Flagger

@@ -43,7 +43,10 @@ type wantEvent struct {
 
 func (w wantEvent) String() string { return fmt.Sprintf("%s/%s/%s", w.alert, w.phase, w.eventType) }
 
-var checksum = regexp.MustCompile(`^[0-9a-f]{16}$`)
+// checksum is Flagger's: the decimal FNV-32a hash of the revision spelt in
+// apimachinery's SafeEncodeString alphabet, which the mixin's alerts copy
+// from flagger_canary_revision_info and the adapter sends as is.
+var checksum = regexp.MustCompile(`^[4-9bcdf]{1,10}$`)
 
 // lifecycle are the mixin's lifecycle alerts: the adapter sends one event
 // when each fires and none when it resolves (the next step has its own).
@@ -59,10 +62,13 @@ func checkEvents(t *testing.T, s *stack.Stack, namespace, name string, want []wa
 	open := map[string]*event{} // alertname -> its firing event, until resolved
 	var steps []event
 	for _, e := range eventsOf(t, s, namespace, name) {
-		if seen[e.Checksum] {
+		// Every event of a revision shares Flagger's checksum; an event is
+		// one alert's firing or resolution at one time.
+		id := e.alert() + "/" + e.Metadata["eventType"] + "/" + e.Metadata["timestamp"]
+		if seen[id] {
 			t.Errorf("%s/%s: event delivered twice: %+v", namespace, name, e.Event)
 		}
-		seen[e.Checksum] = true
+		seen[id] = true
 		if !checksum.MatchString(e.Checksum) {
 			t.Errorf("%s/%s: checksum %q", namespace, name, e.Checksum)
 		}

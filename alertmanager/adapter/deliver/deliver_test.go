@@ -106,7 +106,7 @@ func events(n, canaries int) []event.Event {
 	for i := range out {
 		c := fmt.Sprintf("c%d", i%canaries)
 		out[i] = event.Event{
-			Name: c, Namespace: "ns", Phase: "Failed", Checksum: fmt.Sprintf("%016x", i),
+			Name: c, Namespace: "ns", Phase: "Failed", Checksum: fmt.Sprintf("%016x", i), Key: fmt.Sprintf("%016x", i),
 			Metadata: map[string]string{"eventMessage": "m", "eventType": "Warning", "timestamp": fmt.Sprint(i)},
 			Labels:   map[string]string{"canary": c, "namespace": "ns", "i": fmt.Sprint(i)},
 		}

@@ -132,7 +132,7 @@ func (d *Deliverer) toTarget(ctx context.Context, t *Target, events []event.Even
 // retry will bring again.
 func (d *Deliverer) canary(ctx context.Context, t *Target, l *ledger, events []event.Event, bodies [][]byte, part []int, w Window, rep *TargetReport) {
 	for n, i := range part {
-		key := events[i].Checksum
+		key := events[i].Key
 		dup, err := l.claim(ctx, key, d.now(), w)
 		if err != nil {
 			rep.fail(ReasonDeadline, err)

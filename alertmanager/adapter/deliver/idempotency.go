@@ -14,7 +14,7 @@ type Window struct {
 	MaxEntries int
 }
 
-// ledger remembers, for one target, which event checksums it accepted and
+// ledger remembers, for one target, which events (by Event.Key) it accepted and
 // which are being posted right now. Alertmanager retries a whole notification
 // when any target failed; the ledger lets that retry skip what already
 // arrived. Entries leave after the window or, oldest first, when the target

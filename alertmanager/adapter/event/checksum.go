@@ -10,12 +10,14 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/payload"
 )
 
-// checksum identifies one state of one alert: the same alert re-sent by
-// Alertmanager (repeat interval, retry after a 503) gets the same checksum, so
+// key identifies one state of one alert: the same alert re-sent by
+// Alertmanager (repeat interval, retry after a 503) gets the same key, so
 // delivery can skip what a target already accepted; a new firing (new
 // startsAt) or a resolution gets a new one. The mapped name, namespace and
-// phase are included so that a mapping change is a new event, not a duplicate.
-func checksum(a *payload.Alert, name, namespace, phase string) string {
+// phase are included so that a mapping change is a new event, not a
+// duplicate. It is also the event's checksum when the alert does not carry
+// Flagger's (see Mapper.checksum).
+func key(a *payload.Alert, name, namespace, phase string) string {
 	fp := a.Fingerprint
 	if fp == "" {
 		// Only hand-made bodies lack one; derive it the way Alertmanager does.

@@ -28,6 +28,10 @@ type Event struct {
 	// Labels are the alert's labels, kept for routing to targets by matchers;
 	// they are not part of the body.
 	Labels map[string]string `json:"-"`
+	// Key identifies this state of this alert, for idempotent delivery (see
+	// key). It differs from Checksum, which Flagger sends the same for every
+	// event of one revision.
+	Key string `json:"-"`
 }
 
 // Canary identifies the canary an event is about; delivery keeps events of

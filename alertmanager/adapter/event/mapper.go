@@ -17,6 +17,7 @@ type Mapper struct {
 	phaseLabel, severityLabel   string
 	phases                      map[string]string
 	lifecycleLabel              string
+	checksumAnnotation          string
 	lifecycle, lifecycleSev     map[string]bool // extra lifecycle alertnames and severities
 	forwardResolved             bool            // resolved lifecycle notices become events too
 	metaLabels, metaAnnotations []string
@@ -68,17 +69,34 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 		meta[KeyMessage] = msgText
 		meta[KeyType] = m.eventType(a, explicit && phase == "Failed")
 		meta[KeyTimestamp] = strconv.FormatInt(timestamp(a, now).UnixMilli(), 10)
+		k := key(a, name, ns, phase)
 		res.Events = append(res.Events, Event{
 			Name:      name,
 			Namespace: ns,
 			Phase:     phase,
-			Checksum:  checksum(a, name, ns, phase),
+			Checksum:  m.checksum(a, k),
 			Metadata:  meta,
 			Labels:    a.Labels,
+			Key:       k,
 		})
 	}
 	return res
 }
+
+// checksum is Flagger's checksum of the canary's revision when the alert
+// carries it (the mixin's alerts copy flagger_canary_revision_info's into
+// the checksum annotation), so a consumer sees the value Flagger would have
+// sent; otherwise the alert's own key stands in.
+func (m *Mapper) checksum(a *payload.Alert, key string) string {
+	if c := a.Annotations[m.checksumAnnotation]; c != "" && len(c) <= maxChecksumBytes {
+		return c
+	}
+	return key
+}
+
+// maxChecksumBytes bounds a checksum taken from an annotation: Flagger's are
+// at most 10 characters; anything longer is not one.
+const maxChecksumBytes = 64
 
 // phase: an explicit phase label wins (the exporter's alerts know the phase),
 // then the per-alertname table, then the alert's own state. The second

@@ -249,3 +249,33 @@ func TestRulesCompileErrors(t *testing.T) {
 		}
 	}
 }
+
+// An alert carrying Flagger's checksum (the mixin copies it from
+// flagger_canary_revision_info) gives the event Flagger's value, shared by
+// every event of the revision; delivery still tells the events apart by Key.
+func TestChecksumFromAnnotation(t *testing.T) {
+	withSum := func(a payload.Alert, sum string) payload.Alert {
+		a.Annotations = map[string]string{"summary": "s", "checksum": sum}
+		return a
+	}
+	first, _ := mapOne(t, event.Rules{}, withSum(alert("firing", "alertname", "FlaggerCanaryNewRevision", "lifecycle", "true"), "7c9d467496"))
+	second, _ := mapOne(t, event.Rules{}, withSum(alert("firing", "alertname", "FlaggerCanaryPromoted", "lifecycle", "true"), "7c9d467496"))
+	if first.Checksum != "7c9d467496" || second.Checksum != "7c9d467496" {
+		t.Errorf("checksums %q, %q: want Flagger's from the annotation", first.Checksum, second.Checksum)
+	}
+	if first.Key == "" || first.Key == second.Key {
+		t.Errorf("keys %q, %q: two alerts must be two deliveries", first.Key, second.Key)
+	}
+	plain, _ := mapOne(t, event.Rules{}, alert("firing", "alertname", "FlaggerCanaryNewRevision"))
+	if plain.Checksum != plain.Key || len(plain.Key) != 16 {
+		t.Errorf("without the annotation the checksum is the key: %q, %q", plain.Checksum, plain.Key)
+	}
+	long, _ := mapOne(t, event.Rules{}, withSum(alert("firing", "alertname", "X"), strings.Repeat("x", 65)))
+	if long.Checksum != long.Key {
+		t.Errorf("a 65-byte annotation is not a checksum: %q", long.Checksum)
+	}
+	custom, _ := mapOne(t, event.Rules{ChecksumAnnotation: "revision"}, withSum(alert("firing", "alertname", "X"), "abc"))
+	if custom.Checksum == "abc" {
+		t.Error("a custom checksum_annotation must not read the default one")
+	}
+}

@@ -44,6 +44,11 @@ type Rules struct {
 	LifecycleSeverities []string `yaml:"lifecycle_severities,omitempty"`
 	// SeverityLabel is the label LifecycleSeverities look at.
 	SeverityLabel string `yaml:"severity_label,omitempty"`
+	// ChecksumAnnotation names the annotation holding Flagger's checksum of
+	// the canary's revision (default "checksum", which the mixin sets from
+	// flagger_canary_revision_info). Without it the event's checksum
+	// identifies the alert's state instead.
+	ChecksumAnnotation string `yaml:"checksum_annotation,omitempty"`
 	// ForwardResolvedLifecycle sends an event when a lifecycle alert
 	// resolves too. Off by default: Flagger sends one event per step, and a
 	// lifecycle alert resolves because the next step began, which has its
@@ -66,17 +71,18 @@ type MetadataRules struct {
 // field that is wrong.
 func (r Rules) Compile() (*Mapper, error) {
 	m := &Mapper{
-		nameLabels:      orDefault(r.NameLabels, []string{"canary", "name"}),
-		namespaceLabels: orDefault(r.NamespaceLabels, []string{"namespace"}),
-		phaseLabel:      cmpOr(r.PhaseLabel, "phase"),
-		severityLabel:   cmpOr(r.SeverityLabel, "severity"),
-		phases:          DefaultPhases(),
-		lifecycleLabel:  cmpOr(r.LifecycleLabel, DefaultLifecycleLabel),
-		lifecycle:       set(r.LifecycleAlerts),
-		lifecycleSev:    set(r.LifecycleSeverities),
-		metaLabels:      slices.Clone(r.Metadata.Labels),
-		metaAnnotations: slices.Clone(r.Metadata.Annotations),
-		forwardResolved: r.ForwardResolvedLifecycle,
+		nameLabels:         orDefault(r.NameLabels, []string{"canary", "name"}),
+		namespaceLabels:    orDefault(r.NamespaceLabels, []string{"namespace"}),
+		phaseLabel:         cmpOr(r.PhaseLabel, "phase"),
+		severityLabel:      cmpOr(r.SeverityLabel, "severity"),
+		phases:             DefaultPhases(),
+		lifecycleLabel:     cmpOr(r.LifecycleLabel, DefaultLifecycleLabel),
+		checksumAnnotation: cmpOr(r.ChecksumAnnotation, "checksum"),
+		lifecycle:          set(r.LifecycleAlerts),
+		lifecycleSev:       set(r.LifecycleSeverities),
+		metaLabels:         slices.Clone(r.Metadata.Labels),
+		metaAnnotations:    slices.Clone(r.Metadata.Annotations),
+		forwardResolved:    r.ForwardResolvedLifecycle,
 	}
 	maps.Copy(m.phases, r.Phases)
 	for alertname, phase := range m.phases {
