@@ -89,9 +89,15 @@ func TestAlertConventions(t *testing.T) {
 		for k := range a.Annotations {
 			switch k {
 			case "summary", "description", "runbook_url":
-			case "message":
+			case "message", "notification":
+				// Flagger's event text and its chat text.
 				if a.Group != lifecycleGroup {
-					t.Errorf("%s: message annotation outside the lifecycle group", name)
+					t.Errorf("%s: %s annotation outside the lifecycle group", name, k)
+				}
+			case "target", "failed_checks_threshold", "progress_deadline", "traffic_routing":
+				// Flagger's chat fields, on the two notices it sends them with.
+				if name != "FlaggerCanaryInitialized" && name != "FlaggerCanaryNewRevision" {
+					t.Errorf("%s: Flagger sends the %s field only with its initialisation and new-revision messages", name, k)
 				}
 			case "checksum":
 				if !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_revision_info{") {
@@ -102,8 +108,8 @@ func TestAlertConventions(t *testing.T) {
 			}
 		}
 		if a.Group == lifecycleGroup {
-			if a.Labels["severity"] != "info" || a.Labels["phase"] == "" || a.Annotations["message"] == "" {
-				t.Errorf("%s: a lifecycle notice needs severity info, a phase label and a message annotation", name)
+			if a.Labels["severity"] != "info" || a.Labels["phase"] == "" || a.Labels["lifecycle"] != "true" || a.Annotations["message"] == "" || a.Annotations["notification"] == "" {
+				t.Errorf("%s: a lifecycle notice needs severity info, lifecycle=\"true\", a phase label and message and notification annotations", name)
 			}
 		}
 	}

@@ -92,21 +92,33 @@ func runbook(name string) map[string]string {
 	return map[string]string{"runbook_url": "https://github.com/flagger-monitoring/flagger-monitoring/blob/main/docs/runbooks.md#" + name}
 }
 
-// lifecycle is one of the mixin's info alerts standing in for a Flagger
-// notification.
-func lifecycle(name, phase, message, canary, ns string) *alert.Alert {
+// lifecycle is one of the mixin's notices standing in for a Flagger
+// notification: its event text in message, its chat text in notification.
+func lifecycle(name, phase, message, notification, canary, ns string) *alert.Alert {
 	return newAlert(false,
 		merge(canaryLabels(canary, ns), map[string]string{"alertname": name, "severity": "info", "phase": phase, "lifecycle": "true"}),
-		merge(runbook(name), map[string]string{"summary": "Flagger " + phase, "description": "Canary " + ns + "/" + canary, "message": message}))
+		merge(runbook(name), map[string]string{"summary": "Flagger " + phase, "description": "Canary " + ns + "/" + canary, "message": message, "notification": notification}))
+}
+
+// withFlaggerFields adds the chat fields the mixin's initialisation and
+// new-revision notices carry, as Flagger's messages do.
+func withFlaggerFields(a *alert.Alert, target, ns string) *alert.Alert {
+	for k, v := range map[string]string{
+		"target": "Deployment/" + target + "." + ns, "failed_checks_threshold": "5",
+		"progress_deadline": "600s", "traffic_routing": "Weight step: 10 max: 50",
+	} {
+		a.Annotations[model.LabelName(k)] = model.LabelValue(v)
+	}
+	return a
 }
 
 func lifecycleAlerts(canary, ns string) map[string]*alert.Alert {
 	return map[string]*alert.Alert{
-		"FlaggerCanaryInitialized":      lifecycle("FlaggerCanaryInitialized", "Initialized", "Initialization done! "+canary+"."+ns, canary, ns),
-		"FlaggerCanaryNewRevision":      lifecycle("FlaggerCanaryNewRevision", "Progressing", "New revision detected! Scaling up "+canary+"."+ns, canary, ns),
-		"FlaggerCanaryWaitingPromotion": lifecycle("FlaggerCanaryWaitingPromotion", "WaitingPromotion", "Halt "+canary+"."+ns+" advancement waiting for promotion approval", canary, ns),
-		"FlaggerCanaryPromoted":         lifecycle("FlaggerCanaryPromoted", "Succeeded", "Promotion completed! Scaling down "+canary+"."+ns, canary, ns),
-		"FlaggerCanaryFailed":           lifecycle("FlaggerCanaryFailed", "Failed", "Canary failed! Scaling down "+canary+"."+ns, canary, ns),
+		"FlaggerCanaryInitialized":      withFlaggerFields(lifecycle("FlaggerCanaryInitialized", "Initialized", "Initialization done! "+canary+"."+ns, "New Deployment detected, initialization completed.", canary, ns), canary, ns),
+		"FlaggerCanaryNewRevision":      withFlaggerFields(lifecycle("FlaggerCanaryNewRevision", "Progressing", "New revision detected! Scaling up "+canary+"."+ns, "New revision detected, progressing canary analysis.", canary, ns), canary, ns),
+		"FlaggerCanaryWaitingPromotion": lifecycle("FlaggerCanaryWaitingPromotion", "WaitingPromotion", "Halt "+canary+"."+ns+" advancement waiting for promotion approval", "Canary promotion is waiting for approval.", canary, ns),
+		"FlaggerCanaryPromoted":         lifecycle("FlaggerCanaryPromoted", "Succeeded", "Promotion completed! Scaling down "+canary+"."+ns, "Canary analysis completed successfully, promotion finished.", canary, ns),
+		"FlaggerCanaryFailed":           lifecycle("FlaggerCanaryFailed", "Failed", "Canary failed! Scaling down "+canary+"."+ns, "Failed checks threshold reached 5", canary, ns),
 	}
 }
 

@@ -337,20 +337,22 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 	n := newNotifiers(t)
 	a := lifecycleAlerts(`pod"info*_x_*`, "test")["FlaggerCanaryFailed"]
 	a.Labels["cluster"] = `eu <!channel> & "prod"`
-	a.Annotations["message"] = "Scaling **down** <@U123> & [click](http://evil) `x`\n# heading <http://evil|trust me>"
+	// The chat text the templates print, and a hostile field.
+	a.Annotations["notification"] = "Scaling **down** <@U123> & [click](http://evil) `x`\n# heading <http://evil|trust me>"
+	a.Annotations["traffic_routing"] = "<!here> *bold*"
 	a.Annotations["runbook_url"] = "https://runbooks/a b)|<x>"
 
 	send(t, n.slack, "flagger-chat", a)
 	m := checkSlack(t, n.slackSrv.last(t))
 	at := m.Attachments[0]
 	for _, s := range []string{at.Title, at.Text, at.Fallback} {
-		for _, bad := range []string{"<!channel>", "<@U123>", "<http://evil", "& [", "\n# heading"} {
+		for _, bad := range []string{"<!channel>", "<!here>", "<@U123>", "<http://evil", "& [", "\n# heading"} {
 			if strings.Contains(s, bad) {
 				t.Errorf("slack field carries raw %q:\n%s", bad, s)
 			}
 		}
 	}
-	for _, want := range []string{"&lt;!channel&gt;", "&lt;@U123&gt;", "&amp; [click]", `pod"info*_x_*.test`, "<https://runbooks/a%20b)%7C%3Cx%3E|Runbook>"} {
+	for _, want := range []string{"&lt;!channel&gt;", "Traffic routing: &lt;!here&gt;", "&lt;@U123&gt;", "&amp; [click]", `pod"info*_x_*.test`, "<https://runbooks/a%20b)%7C%3Cx%3E|Runbook>"} {
 		if !strings.Contains(at.Title+at.Text, want) {
 			t.Errorf("slack message lacks %q:\n%s\n%s", want, at.Title, at.Text)
 		}
@@ -366,7 +368,7 @@ func TestHostileValuesAreEscaped(t *testing.T) {
 				t.Errorf("teams message carries raw markdown %q:\n%s", bad, s)
 			}
 		}
-		for _, want := range []string{`\*\*down\*\*`, `\[click\](http://evil)`, `\# heading`, `pod"info\*\_x\_\*.test`, "[Runbook](https://runbooks/a%20b%29|%3Cx%3E)"} {
+		for _, want := range []string{`Traffic routing: \<!here\> \*bold\*`, `\*\*down\*\*`, `\[click\](http://evil)`, `\# heading`, `pod"info\*\_x\_\*.test`, "[Runbook](https://runbooks/a%20b%29|%3Cx%3E)"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("teams message lacks %q:\n%s", want, s)
 			}

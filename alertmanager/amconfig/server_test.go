@@ -112,7 +112,7 @@ func TestServerDeliversExample(t *testing.T) {
 		t.Errorf("slack title %q, want %q", m.Attachments[0].Title, want)
 	}
 	title, text := checkAdaptiveCard(t, svc["msteams-workflow-url"].last(t))
-	if !strings.Contains(title, "podinfo.test") || !strings.Contains(text, "New revision detected! Scaling up podinfo.test") {
+	if !strings.Contains(title, "podinfo.test") || !strings.Contains(text, "New revision detected, progressing canary analysis.") || !strings.Contains(text, "Traffic routing: Weight step: 10 max: 50") {
 		t.Errorf("card: %q\n%s", title, text)
 	}
 	// One alert per adapter message; the step never pages.

@@ -119,9 +119,19 @@ func TestLifecycleRenderings(t *testing.T) {
 			t.Errorf("%s colour = %q, want %q", name, got, want[name].color)
 		}
 		text := render(t, tmpl, "slack.flagger.text", d)
-		msg := string(a.Annotations["message"])
-		if !strings.Contains(text, "> "+msg) || !strings.Contains(text, "Target: podinfo") {
-			t.Errorf("%s: text lacks Flagger's message or target:\n%s", name, text)
+		// Flagger's chat wording, not its event wording.
+		chat := string(a.Annotations["notification"])
+		if !strings.Contains(text, "> "+chat) || strings.Contains(text, string(a.Annotations["message"])) || !strings.Contains(text, "Target: ") {
+			t.Errorf("%s: text lacks Flagger's chat message %q or the target, or has its event text:\n%s", name, chat, text)
+		}
+		// Flagger's fields, on the messages it sends them with.
+		fields := "Target: Deployment/podinfo.test · Phase: " + string(a.Labels["phase"])
+		tail := "Failed checks threshold: 5 · Progress deadline: 600s · Traffic routing: Weight step: 10 max: 50"
+		if _, ok := a.Annotations["traffic_routing"]; ok && (!strings.Contains(text, fields) || !strings.Contains(text, tail)) {
+			t.Errorf("%s: text lacks Flagger's fields %q … %q:\n%s", name, fields, tail, text)
+		}
+		if teams := render(t, tmpl, "msteamsv2.flagger.text", d); !strings.Contains(teams, chat) {
+			t.Errorf("%s: Teams text lacks Flagger's chat message %q:\n%s", name, chat, teams)
 		}
 		// Lifecycle steps are news: no Prometheus Source link.
 		if strings.Contains(text, "|Source>") {

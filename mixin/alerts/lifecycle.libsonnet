@@ -9,12 +9,34 @@ local a = import '../lib/alert.libsonnet';
 local promql = import '../lib/promql.libsonnet';
 
 {
-  // A notice is an info alert with the phase it announces, Flagger's wording
-  // in `message` and the label lifecycle="true", which the Alertmanager
-  // templates and the event adapter both read to tell a rollout step from a
-  // problem. n: { name, phase, message, summary, description, expr? }; the
-  // default expr fires when the canary entered n.phase within
-  // lifecycleWindow and is still in it.
+  // Flagger's chat fields (pkg/controller/events.go alertMetadata), which it
+  // adds to its initialisation and new-revision messages, read from the
+  // exporter's series when the notice is sent. Traffic routing is Flagger's
+  // wording for the strategy; a progressive canary shows its first step and
+  // the maximum weight Flagger computes.
+  local fields(c) = {
+    // Settings rarely change: read across a gap in the exporter's scrapes,
+    // as withTarget does for the target.
+    local lastOver = 'last_over_time(%%s[%s])' % c.exporterGapTolerance,
+    local q(metric) = a.seriesOf(c, metric, lastOver),
+    local value(metric) = a.fromSeries(c, metric, 'value', lastOver),
+    target: '{{ with %s }}{{ . | first | label "target_kind" }}/{{ $labels.target_name }}.{{ $labels.namespace }}{{ end }}' % q('flagger_canary_info'),
+    failed_checks_threshold: value('flagger_canary_analysis_threshold'),
+    progress_deadline: '{{ with %s }}{{ . | first | value }}s{{ end }}' % q('flagger_canary_progress_deadline_seconds'),
+    traffic_routing: '{{ with %s }}{{ $s := . | first | label "strategy" }}' % q('flagger_canary_info')
+                     + '{{ if eq $s "blue-green" }}Blue/Green{{ else if eq $s "ab-testing" }}A/B Testing{{ else }}'
+                     + '{{ with %s }}Weight step: {{ . | first | value }}%s{{ end }}' % [q('flagger_canary_analysis_step_weight'), '{{ with %s }} max: {{ . | first | value }}{{ end }}' % q('flagger_canary_analysis_max_weight')]
+                     + '{{ end }}{{ end }}',
+  },
+
+  // A notice is an info alert with the phase it announces and the label
+  // lifecycle="true", which the Alertmanager templates and the event adapter
+  // both read to tell a rollout step from a problem. Flagger words each step
+  // twice: `message` is its event text (event webhook, Kubernetes Events),
+  // `notification` its chat text (Slack, Teams). n: { name, phase, message,
+  // notification, summary, description, fields?, expr? }; fields adds
+  // Flagger's chat fields; the default expr fires when the canary entered
+  // n.phase within lifecycleWindow and is still in it.
   local notice(c, n) = {
     alert: n.name,
     expr: if std.objectHas(n, 'expr') then n.expr else promql.withTarget(c, |||
@@ -30,7 +52,12 @@ local promql = import '../lib/promql.libsonnet';
     // No `for`: the notice goes out on the step, like Flagger's own.
     'for': '0s',
     labels: { severity: 'info', phase: n.phase, lifecycle: 'true' },
-    annotations: { summary: n.summary, description: n.description, message: n.message },
+    annotations: {
+      summary: n.summary,
+      description: n.description,
+      message: n.message,
+      notification: n.notification,
+    } + (if std.get(n, 'fields', false) then fields(c) else {}),
   },
 
   local ns = '{{ $labels.namespace }}',
@@ -38,6 +65,8 @@ local promql = import '../lib/promql.libsonnet';
   lifecycleAlerts(c):: [
     notice(c, {
       name: 'FlaggerCanaryInitialized',
+      notification: 'New %s detected, initialization completed.' % a.fromSeries(c, 'flagger_canary_info', 'label "target_kind"', 'last_over_time(%%s[%s])' % c.exporterGapTolerance),
+      fields: true,
       phase: 'Initialized',
       message: 'Initialization done! {{ $labels.canary }}.%s' % ns,
       summary: 'Flagger initialised a new canary.',
@@ -48,6 +77,8 @@ local promql = import '../lib/promql.libsonnet';
     // label is fixed so that moving between rollout phases keeps one alert.
     notice(c, {
       name: 'FlaggerCanaryNewRevision',
+      notification: 'New revision detected, progressing canary analysis.',
+      fields: true,
       phase: 'Progressing',
       message: 'New revision detected! Scaling up {{ $labels.target_name }}.%s' % ns,
       summary: 'Flagger started the analysis of a new canary revision.',
@@ -63,6 +94,7 @@ local promql = import '../lib/promql.libsonnet';
     }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',
+      notification: 'Canary promotion is waiting for approval.',
       phase: 'WaitingPromotion',
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for promotion approval' % ns,
       summary: 'A canary analysis completed and waits for promotion approval.',
@@ -70,6 +102,7 @@ local promql = import '../lib/promql.libsonnet';
     }),
     notice(c, {
       name: 'FlaggerCanaryPromoted',
+      notification: '{{ with %s }}{{ if eq (. | first | value) 1.0 }}Canary analysis was skipped, promotion finished.{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}' % a.seriesOf(c, 'flagger_canary_skip_analysis'),
       phase: 'Succeeded',
       message: 'Promotion completed! Scaling down {{ $labels.target_name }}.%s' % ns,
       summary: 'Flagger promoted a canary.',
@@ -81,6 +114,11 @@ local promql = import '../lib/promql.libsonnet';
     // FlaggerCanaryPromotionFailed, not this notice.
     notice(c, {
       name: 'FlaggerCanaryFailed',
+      // Flagger's chat message is about the threshold; a rollback below it
+      // (a rollback webhook, the progress deadline) keeps the event text.
+      notification: '{{ $n := 0.0 }}{{ with %s }}{{ $n = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_status_failed_checks', 'max_over_time(%%s[%s])' % c.lifecycleWindow)
+                    + '{{ $t := 1.0 }}{{ with %s }}{{ $t = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_analysis_threshold')
+                    + '{{ if and (gt $n 0.0) (ge $n $t) }}Failed checks threshold reached {{ $n }}{{ else }}Canary failed! Scaling down {{ $labels.canary }}.%s{{ end }}' % ns,
       phase: 'Failed',
       message: 'Canary failed! Scaling down {{ $labels.canary }}.%s' % ns,
       summary: 'Flagger rolled a canary back.',

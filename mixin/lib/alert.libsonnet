@@ -8,22 +8,28 @@
     annotations+: { runbook_url: config.runbookURLPattern % std.asciiLower(rule.alert) },
   },
 
-  // Adds Flagger's checksum of the canary's revision, read from the
-  // exporter series beside the ones the alert came from (same job, instance,
-  // namespace, canary and cluster): the event adapter sends it as the
-  // event's checksum, the value Flagger's own event webhook would send.
-  // Empty, and so absent, when the exporter has no such series.
-  withChecksum(config, rule)::
+  // An annotation template's query for one exporter series beside the ones
+  // the alert came from (same job, instance, namespace, canary and, with
+  // showMultiCluster, cluster): `printf ... | query`, for `with`. wrap puts
+  // the selector into a PromQL function, e.g. 'max_over_time(%s[10m])'.
+  seriesOf(config, metric, wrap='%s')::
     local matchers = ['job="%s"', 'instance="%s"', 'namespace="%s"', 'canary="%s"']
                      + (if config.showMultiCluster then ['%s="%%s"' % config.clusterLabel] else []);
     local args = ['$labels.job', '$labels.instance', '$labels.namespace', '$labels.canary']
                  + (if config.showMultiCluster then ['$labels.%s' % config.clusterLabel] else []);
-    rule {
-      annotations+: {
-        checksum: '{{ with printf `flagger_canary_revision_info{%s}` %s | query }}{{ . | first | label "checksum" }}{{ end }}'
-                  % [std.join(',', matchers), std.join(' ', args)],
-      },
-    },
+    'printf `%s` %s | query' % [wrap % ('%s{%s}' % [metric, std.join(',', matchers)]), std.join(' ', args)],
+
+  // '{{ with <series> }}{{ . | first | <get> }}{{ end }}': one label or the
+  // value of that series, empty when the exporter has none.
+  fromSeries(config, metric, get, wrap='%s')::
+    '{{ with %s }}{{ . | first | %s }}{{ end }}' % [self.seriesOf(config, metric, wrap), get],
+
+  // Adds Flagger's checksum of the canary's revision: the event adapter
+  // sends it as the event's checksum, the value Flagger's own event webhook
+  // would send. Empty, and so absent, when the exporter has no such series.
+  withChecksum(config, rule):: rule {
+    annotations+: { checksum: $.fromSeries(config, 'flagger_canary_revision_info', 'label "checksum"') },
+  },
 
   // "namespace/canary" (and the cluster when showMultiCluster) for descriptions.
   canaryRef(config):: '{{ $labels.namespace }}/{{ $labels.canary }}' + config.clusterDescription,
