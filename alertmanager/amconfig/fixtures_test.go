@@ -116,6 +116,7 @@ func lifecycleAlerts(canary, ns string) map[string]*alert.Alert {
 	return map[string]*alert.Alert{
 		"FlaggerCanaryInitialized":      withFlaggerFields(lifecycle("FlaggerCanaryInitialized", "Initialized", "Initialization done! "+canary+"."+ns, "New Deployment detected, initialization completed.", canary, ns), canary, ns),
 		"FlaggerCanaryNewRevision":      withFlaggerFields(lifecycle("FlaggerCanaryNewRevision", "Progressing", "New revision detected! Scaling up "+canary+"."+ns, "New revision detected, progressing canary analysis.", canary, ns), canary, ns),
+		"FlaggerCanaryWaiting":          lifecycle("FlaggerCanaryWaiting", "Waiting", "Halt "+canary+"."+ns+" advancement waiting for approval", "Canary is waiting for approval.", canary, ns),
 		"FlaggerCanaryWaitingPromotion": lifecycle("FlaggerCanaryWaitingPromotion", "WaitingPromotion", "Halt "+canary+"."+ns+" advancement waiting for promotion approval", "Canary promotion is waiting for approval.", canary, ns),
 		"FlaggerCanaryPromoted":         lifecycle("FlaggerCanaryPromoted", "Succeeded", "Promotion completed! Scaling down "+canary+"."+ns, "Canary analysis completed successfully, promotion finished.", canary, ns),
 		"FlaggerCanaryFailed":           lifecycle("FlaggerCanaryFailed", "Failed", "Canary failed! Scaling down "+canary+"."+ns, "Failed checks threshold reached 5", canary, ns),

@@ -104,6 +104,7 @@ func TestLifecycleRenderings(t *testing.T) {
 	want := map[string]struct{ title, color string }{
 		"FlaggerCanaryInitialized":      {"🆕 Initialization done · podinfo.test (prod-eu)", "good"},
 		"FlaggerCanaryNewRevision":      {"🚀 New revision detected · podinfo.test (prod-eu)", "#439FE0"},
+		"FlaggerCanaryWaiting":          {"⏸️ Waiting for approval · podinfo.test (prod-eu)", "#439FE0"},
 		"FlaggerCanaryWaitingPromotion": {"⏸️ Waiting for promotion · podinfo.test (prod-eu)", "#439FE0"},
 		"FlaggerCanaryPromoted":         {"🎉 Promotion completed · podinfo.test (prod-eu)", "good"},
 		"FlaggerCanaryFailed":           {"❌ Canary failed · podinfo.test (prod-eu)", "danger"},

@@ -92,6 +92,16 @@ local promql = import '../lib/promql.libsonnet';
         gap: c.exporterGapTolerance,
       }),
     }),
+    // confirm-rollout: Flagger holds a new revision in Waiting until the
+    // webhook approves, and says so once.
+    notice(c, {
+      name: 'FlaggerCanaryWaiting',
+      notification: 'Canary is waiting for approval.',
+      phase: 'Waiting',
+      message: 'Halt {{ $labels.canary }}.%s advancement waiting for approval' % ns,
+      summary: 'A new canary revision waits for rollout approval.',
+      description: 'Canary %s has a new revision of {{ $labels.target_name }} and waits for its confirm-rollout webhook before starting the analysis.' % a.canaryRef(c),
+    }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',
       notification: 'Canary promotion is waiting for approval.',

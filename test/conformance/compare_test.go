@@ -106,11 +106,12 @@ func (r *run) settle(step string, diffs map[string]differ) {
 const mChecksum = "event-webhook checksum vs flagger_canary_revision_info{checksum}"
 
 // checksum holds the exporter's checksum to the one Flagger's latest
-// event-webhook post for the canary carried. At a settled step the status
-// Flagger hashed for that post is the status the exporter reads: Flagger
-// posts before the status write that follows an event, and no settled step
-// follows a write that changes lastAppliedSpec or trackedConfigs. A deleted
-// canary has no series and no row.
+// event-webhook post for the canary carried. Flagger hashes the status as it
+// is when it posts, and posts before the status write that follows an
+// event; only "New revision detected" (Scaling up, or Restarting analysis)
+// precedes a write that changes the hash, and the next analysis run posts
+// again with the new one, within the wait. A deleted canary has no series
+// and no row.
 func (r *run) checksum(step string) {
 	r.t.Helper()
 	var flagger, ours string

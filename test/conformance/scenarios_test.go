@@ -74,7 +74,13 @@ var scenarios = []*scenario{
 		}},
 	{name: "confirm-rollout", doc: "confirm-rollout gate closed (Waiting), then opened and promoted",
 		run: func(r *run) {
-			r.gated("confirm-rollout", stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, Hooks: []string{"confirm-rollout"}}, "Waiting")
+			r.hook("confirm-rollout", false)
+			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, Hooks: []string{"confirm-rollout"}})
+			r.revision(2)
+			r.reach("Waiting")
+			r.alerts("Waiting", []string{"FlaggerCanaryWaiting"}, []string{"FlaggerCanaryNewRevision"})
+			r.hook("confirm-rollout", true)
+			r.reach("Succeeded")
 		}},
 	{name: "confirm-traffic-increase", doc: "stepWeights [10, 40] behind a confirm-traffic-increase gate, held at 0 and at 10, then promoted",
 		run: func(r *run) {
