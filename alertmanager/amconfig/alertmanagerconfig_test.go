@@ -285,8 +285,8 @@ func TestAlertmanagerConfigSwitches(t *testing.T) {
 		got[name] = names(renderAMC(t, cfg))
 	}
 	for name, want := range map[string]string{
-		"defaults":   "flagger-chat [msteamsv2Configs slackConfigs] flagger-event-adapter [webhookConfigs] flagger-pager [pagerdutyConfigs]",
-		"slack only": "flagger-chat [slackConfigs]",
+		"defaults":   "flagger-chat [msteamsv2Configs slackConfigs] flagger-chat-notices [msteamsv2Configs slackConfigs] flagger-none [] flagger-event-adapter [webhookConfigs] flagger-pager [pagerdutyConfigs]",
+		"slack only": "flagger-chat [slackConfigs] flagger-chat-notices [slackConfigs] flagger-none []",
 	} {
 		if !sameWords(got[name], want) {
 			t.Errorf("%s: receivers %q, want %q", name, got[name], want)

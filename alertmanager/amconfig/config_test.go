@@ -20,7 +20,7 @@ func TestConfigLoads(t *testing.T) {
 	if cfg.Route == nil || len(cfg.Route.Routes) == 0 {
 		t.Fatal("no route subtree")
 	}
-	want := []string{"default", "flagger-chat", "flagger-teams-legacy", "flagger-event-adapter", "flagger-pager"}
+	want := []string{"default", "flagger-chat", "flagger-chat-notices", "flagger-none", "flagger-teams-legacy", "flagger-event-adapter", "flagger-pager"}
 	var got []string
 	for _, r := range cfg.Receivers {
 		got = append(got, r.Name)
@@ -76,17 +76,19 @@ func TestSecretsAreFiles(t *testing.T) {
 			files = append(files, c.RoutingKeyFile)
 		}
 	}
-	if len(files) != 5 {
-		t.Errorf("want 5 secret files, got %v", files)
-	}
+	// Seven integrations (the notices' receiver reuses chat's Slack and
+	// Teams) over five secret files, one per destination.
 	seen := map[string]bool{}
 	for _, f := range files {
 		// Alertmanager reads *_file relative to its working directory, not
 		// to the config file, so only absolute paths are meaningful.
-		if !strings.HasPrefix(f, "/etc/alertmanager/secrets/flagger/") || seen[f] {
-			t.Errorf("secret file %q: want a distinct file under /etc/alertmanager/secrets/flagger/", f)
+		if !strings.HasPrefix(f, "/etc/alertmanager/secrets/flagger/") {
+			t.Errorf("secret file %q: want a file under /etc/alertmanager/secrets/flagger/", f)
 		}
 		seen[f] = true
+	}
+	if len(files) != 7 || len(seen) != 5 {
+		t.Errorf("want 7 integrations over 5 distinct secret files, got %v", files)
 	}
 	raw, _ := os.ReadFile(configFile(t))
 	if m := regexp.MustCompile(`(?m)^\s*-?\s*(api_url|webhook_url|url|routing_key|service_key):`).Find(raw); m != nil {

@@ -52,6 +52,8 @@ const (
 var (
 	adapter = routeOf{"flagger-event-adapter", perAlert}
 	chat    = routeOf{"flagger-chat", perCanary}
+	notices = routeOf{"flagger-chat-notices", perAlert}
+	none    = routeOf{"flagger-none", perCanary}
 	pager   = routeOf{"flagger-pager", pagerGroup}
 	legacy  = routeOf{"flagger-teams-legacy", legacyGroup}
 )
@@ -72,13 +74,17 @@ func TestRouting(t *testing.T) {
 		alert *alert.Alert
 		want  []routeOf
 	}{
-		{"Initialized", lc["FlaggerCanaryInitialized"], []routeOf{adapter, chat}},
-		{"NewRevision", lc["FlaggerCanaryNewRevision"], []routeOf{adapter, chat}},
-		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, chat}},
-		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, chat}},
-		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, chat}},
-		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{adapter, chat}},
-		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
+		// One chat message per notice, as Flagger posts its own.
+		{"Initialized", lc["FlaggerCanaryInitialized"], []routeOf{adapter, notices}},
+		{"NewRevision", lc["FlaggerCanaryNewRevision"], []routeOf{adapter, notices}},
+		{"Waiting", lc["FlaggerCanaryWaiting"], []routeOf{adapter, notices}},
+		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, notices}},
+		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, notices}},
+		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, notices}},
+		// The Failed notice is Flagger's one rollback message: no second
+		// one in chat.
+		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{adapter, none}},
+		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, none}},
 		{"ProgressDeadlineExceeded", problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
 		{"FailedChecksRising", problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil), []routeOf{adapter, chat}},
 		{"RolledBackBelowThreshold", problem("FlaggerCanaryRolledBackBelowThreshold", "warning", "podinfo", "test", nil), []routeOf{adapter, chat}},
@@ -120,37 +126,63 @@ func TestChatTiming(t *testing.T) {
 	if time.Duration(*flagger.GroupWait) > 30*time.Second || time.Duration(*flagger.GroupInterval) > 5*time.Minute || time.Duration(*flagger.RepeatInterval) < 4*time.Hour {
 		t.Errorf("chat timing wait=%v interval=%v repeat=%v", flagger.GroupWait, flagger.GroupInterval, flagger.RepeatInterval)
 	}
+	// Problems say when they clear; a notice does not "end" in chat, the
+	// next step is its own message.
 	for _, r := range cfg.Receivers {
+		want := r.Name != "flagger-chat-notices"
 		for _, c := range r.SlackConfigs {
-			if !c.SendResolved() {
-				t.Errorf("%s: slack send_resolved off", r.Name)
+			if c.SendResolved() != want {
+				t.Errorf("%s: slack send_resolved %v, want %v", r.Name, c.SendResolved(), want)
 			}
 		}
 		for _, c := range r.MSTeamsV2Configs {
-			if !c.SendResolved() {
-				t.Errorf("%s: msteamsv2 send_resolved off", r.Name)
+			if c.SendResolved() != want {
+				t.Errorf("%s: msteamsv2 send_resolved %v, want %v", r.Name, c.SendResolved(), want)
 			}
 		}
 	}
+	// The notices' receiver is the chat receiver's channels, nothing else.
+	var chat, notices *config.Receiver
+	for i := range cfg.Receivers {
+		switch cfg.Receivers[i].Name {
+		case "flagger-chat":
+			chat = &cfg.Receivers[i]
+		case "flagger-chat-notices":
+			notices = &cfg.Receivers[i]
+		}
+	}
+	if chat == nil || notices == nil || len(chat.SlackConfigs) != 1 || len(notices.SlackConfigs) != 1 ||
+		chat.SlackConfigs[0].APIURLFile != notices.SlackConfigs[0].APIURLFile || chat.SlackConfigs[0].Text != notices.SlackConfigs[0].Text ||
+		len(chat.MSTeamsV2Configs) != 1 || len(notices.MSTeamsV2Configs) != 1 || chat.MSTeamsV2Configs[0].WebhookURLFile != notices.MSTeamsV2Configs[0].WebhookURLFile {
+		t.Errorf("flagger-chat-notices must post to flagger-chat's Slack and Teams with the same templates")
+	}
 }
 
-// Alertmanager's dispatcher, fed a rollout's alerts, puts all of one
-// canary's alerts in one chat group, gives the adapter one group per alert,
-// and keeps canaries apart.
-func TestOneRolloutOneConversation(t *testing.T) {
+// Alertmanager's dispatcher, fed a rollout's alerts, puts each notice in a
+// group of its own (one message per Flagger notification), a canary's
+// problems in one chat group, gives the adapter one group per alert, and
+// keeps canaries apart.
+func TestOneMessagePerNotice(t *testing.T) {
 	cfg := loadConfig(t)
+	lc := lifecycleAlerts("podinfo", "test")
 	groups := dispatchGroups(t, cfg,
-		lifecycleAlerts("podinfo", "test")["FlaggerCanaryPromoted"],
+		lc["FlaggerCanaryNewRevision"],
+		lc["FlaggerCanaryWaitingPromotion"],
 		problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil),
 		problem("FlaggerCanaryWaitingPromotionTooLong", "warning", "podinfo", "test", nil),
 		lifecycleAlerts("frontend", "test")["FlaggerCanaryNewRevision"],
 	)
 	chatGroups := map[string]int{}
-	adapterGroups := 0
+	noticeGroups, adapterGroups := 0, 0
 	for _, g := range groups {
 		switch g.Receiver {
 		case "flagger-chat":
 			chatGroups[string(g.Labels["canary"])] = len(g.Alerts)
+		case "flagger-chat-notices":
+			noticeGroups++
+			if len(g.Alerts) != 1 {
+				t.Errorf("notice group %v has %d alerts, want one message per notice", g.Labels, len(g.Alerts))
+			}
 		case "flagger-event-adapter":
 			adapterGroups++
 			if len(g.Alerts) != 1 {
@@ -160,8 +192,8 @@ func TestOneRolloutOneConversation(t *testing.T) {
 			t.Errorf("unexpected receiver %s", g.Receiver)
 		}
 	}
-	if chatGroups["podinfo"] != 3 || chatGroups["frontend"] != 1 || len(chatGroups) != 2 || adapterGroups != 4 {
-		t.Errorf("chat groups %v, adapter groups %d", chatGroups, adapterGroups)
+	if chatGroups["podinfo"] != 2 || len(chatGroups) != 1 || noticeGroups != 3 || adapterGroups != 5 {
+		t.Errorf("chat groups %v, notice groups %d, adapter groups %d", chatGroups, noticeGroups, adapterGroups)
 	}
 }
 

@@ -102,18 +102,39 @@ func TestServerDeliversExample(t *testing.T) {
 	resp.Body.Close()
 
 	count := func(s *service) int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.bodies) }
+	// The notice and the problem are two chat messages: the notice alone, as
+	// Flagger posts it, the problem in the canary's problem group.
 	waitFor(t, 20*time.Second, "notifications", func() bool {
-		return count(svc["slack-url"]) >= 1 && count(svc["msteams-workflow-url"]) >= 1 &&
+		return count(svc["slack-url"]) >= 2 && count(svc["msteams-workflow-url"]) >= 2 &&
 			count(svc["event-adapter-url"]) >= 2 && count(pager) >= 1
 	})
-
-	m := checkSlack(t, svc["slack-url"].last(t))
-	if want := "⏱️ Rollout stuck [2 firing] · podinfo.test (prod-eu)"; m.Attachments[0].Title != want {
-		t.Errorf("slack title %q, want %q", m.Attachments[0].Title, want)
+	titles := map[string]string{}
+	svc["slack-url"].mu.Lock()
+	slackBodies := append([][]byte(nil), svc["slack-url"].bodies...)
+	svc["slack-url"].mu.Unlock()
+	for _, raw := range slackBodies {
+		m := checkSlack(t, raw)
+		titles[m.Attachments[0].Title] = m.Attachments[0].Text
 	}
-	title, text := checkAdaptiveCard(t, svc["msteams-workflow-url"].last(t))
-	if !strings.Contains(title, "podinfo.test") || !strings.Contains(text, "New revision detected, progressing canary analysis.") || !strings.Contains(text, "Traffic routing: Weight step: 10 max: 50") {
-		t.Errorf("card: %q\n%s", title, text)
+	notice, okN := titles["🚀 New revision detected · podinfo.test (prod-eu)"]
+	_, okP := titles["⏱️ Rollout stuck · podinfo.test (prod-eu)"]
+	if !okN || !okP || len(titles) != 2 {
+		t.Errorf("slack titles %v, want the notice and the problem apart", titles)
+	}
+	if !strings.Contains(notice, "New revision detected, progressing canary analysis.") || !strings.Contains(notice, "Traffic routing: Weight step: 10 max: 50") {
+		t.Errorf("notice text:\n%s", notice)
+	}
+	cards := 0
+	svc["msteams-workflow-url"].mu.Lock()
+	teamsBodies := append([][]byte(nil), svc["msteams-workflow-url"].bodies...)
+	svc["msteams-workflow-url"].mu.Unlock()
+	for _, raw := range teamsBodies {
+		if title, text := checkAdaptiveCard(t, raw); strings.Contains(title, "New revision detected") && strings.Contains(text, "New revision detected, progressing canary analysis.") {
+			cards++
+		}
+	}
+	if cards != 1 {
+		t.Errorf("%d Teams cards carry the notice, want 1", cards)
 	}
 	// One alert per adapter message; the step never pages.
 	adapter := svc["event-adapter-url"]

@@ -69,6 +69,28 @@ function(_config)
   local m(name, op, value) = { name: name, matchType: op, value: value };
   local tmpl(name) = '{{ template "%s" . }}' % name;
   local flaggerAlerts = m('alertname', '=~', 'canary_rollback|Flagger.*');
+  // Slack and Teams Workflows, with or without resolved messages.
+  local chat(name, sendResolved) = {
+    name: name,
+    [if c.receivers.slack then 'slackConfigs']: [{
+      apiURL: secret('slack'),
+      sendResolved: sendResolved,
+      [if c.slackChannel != '' then 'channel']: c.slackChannel,
+      username: 'flagger',
+      iconEmoji: ':rocket:',
+      color: tmpl('slack.flagger.color'),
+      title: tmpl('slack.flagger.title'),
+      titleLink: tmpl('slack.flagger.titlelink'),
+      text: tmpl('slack.flagger.text'),
+      fallback: tmpl('slack.flagger.fallback'),
+    }],
+    [if c.receivers.msteams then 'msteamsv2Configs']: [{
+      webhookURL: secret('msteamsWorkflow'),
+      sendResolved: sendResolved,
+      title: tmpl('msteamsv2.flagger.title'),
+      text: tmpl('msteamsv2.flagger.text'),
+    }],
+  };
 
   {
     apiVersion: 'monitoring.coreos.com/v1alpha1',
@@ -121,32 +143,26 @@ function(_config)
             // up to one evaluation interval later) to inhibit it first.
             groupWait: '90s',
           },
+          // One chat message per lifecycle notice, no resolved messages.
+          {
+            receiver: 'flagger-chat-notices',
+            matchers: [m('lifecycle', '=', 'true')],
+            groupBy: ['...'],
+          },
+          // The FlaggerCanaryFailed notice is the rollback's one message.
+          {
+            receiver: 'flagger-none',
+            matchers: [m('alertname', '=', 'FlaggerCanaryRolledBack')],
+          },
           { receiver: 'flagger-chat' },
         ]),
       },
 
       receivers: std.prune([
-        {
-          name: 'flagger-chat',
-          [if c.receivers.slack then 'slackConfigs']: [{
-            apiURL: secret('slack'),
-            sendResolved: true,
-            [if c.slackChannel != '' then 'channel']: c.slackChannel,
-            username: 'flagger',
-            iconEmoji: ':rocket:',
-            color: tmpl('slack.flagger.color'),
-            title: tmpl('slack.flagger.title'),
-            titleLink: tmpl('slack.flagger.titlelink'),
-            text: tmpl('slack.flagger.text'),
-            fallback: tmpl('slack.flagger.fallback'),
-          }],
-          [if c.receivers.msteams then 'msteamsv2Configs']: [{
-            webhookURL: secret('msteamsWorkflow'),
-            sendResolved: true,
-            title: tmpl('msteamsv2.flagger.title'),
-            text: tmpl('msteamsv2.flagger.text'),
-          }],
-        },
+        chat('flagger-chat', true),
+        // The same channels for notices: a step ends when the next begins.
+        chat('flagger-chat-notices', false),
+        { name: 'flagger-none' },
         if c.receivers.msteamsLegacy then {
           name: 'flagger-teams-legacy',
           msteamsConfigs: [{

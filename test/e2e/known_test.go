@@ -12,13 +12,11 @@ const (
 	// flagger-canary, flagger-canary-rollback) that Prometheus evaluates
 	// at different offsets, so they reach Alertmanager up to one
 	// evaluation interval apart (and the two rollback alerts, both `for:
-	// 1m`, start and stop firing that far apart). A chat flush (or the
-	// adapter's group_wait 0s) inside that window: (a) lets
-	// canary_rollback out uninhibited, because FlaggerCanaryRolledBack
-	// does not fire yet at the rollback or no longer at the recovery;
-	// (b) splits a step over two messages, e.g. at the recovery "New
-	// revision detected" with "Rolled back" still firing, then the same
-	// step again with it resolved.
+	// 1m`, start and stop firing that far apart). A chat flush inside that
+	// window lets canary_rollback out uninhibited, because
+	// FlaggerCanaryRolledBack does not fire yet at the rollback or no longer
+	// at the recovery. (Notices are messages of their own, so a step can no
+	// longer be split over two messages.)
 	issueGroupSkew = "rule-group-skew"
 )
 

@@ -62,9 +62,10 @@ func (r *run) play(sc sim.Scenario) {
 	}
 }
 
-// chatAfter is the mixin's lifecycle alerts as a model: which of them fire
-// after a phase change (nil: no change, so no message). NewRevision fires
-// for the whole rollout, Progressing to Finalising.
+// chatAfter is the mixin's lifecycle notices as a model: the notice a phase
+// change sends, one message each as Flagger posts its steps (nil: none).
+// NewRevision fires for the whole rollout, Progressing to Finalising, and
+// is announced once.
 func chatAfter(prev, next string) []string {
 	switch {
 	case next == prev:
@@ -74,9 +75,7 @@ func chatAfter(prev, next string) []string {
 	case next == sim.Progressing && (prev == sim.Initialized || prev == sim.Succeeded || prev == sim.Failed):
 		return []string{newRevision}
 	case next == sim.WaitingPromotion:
-		return []string{newRevision, waiting}
-	case next == sim.Promoting && prev == sim.WaitingPromotion:
-		return []string{newRevision}
+		return []string{waiting}
 	case next == sim.Succeeded:
 		return []string{promoted}
 	case next == sim.Failed:
