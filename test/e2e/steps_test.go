@@ -168,7 +168,7 @@ func (r *run) waitChat(step string, want []string) {
 	want = slices.Sorted(slices.Values(want))
 	harness.Eventually(r.t, 30*time.Second, func() string {
 		for _, k := range []*stack.Sink{r.s.Slack, r.s.Teams} {
-			msgs := chat(r.t, k, r.object())
+			msgs := skewed(r.t, k.Name, chat(r.t, k, r.object()))
 			if len(msgs) == 0 {
 				return fmt.Sprintf("%s %s: no %s message yet, want %v", r.object(), step, k.Name, want)
 			}

@@ -16,6 +16,10 @@ import (
 // daemon, metric registries); after the second, the goroutine count must come
 // back to where it was between the two, and no temp dir may be left behind.
 func TestTeardownLeaksNothing(t *testing.T) {
+	// A private temp dir: other test packages run their API servers at the
+	// same time (go test ./... runs packages in parallel), and theirs must
+	// not count as ours.
+	t.Setenv("TMPDIR", t.TempDir())
 	run := func(name string) {
 		t.Run(name, func(t *testing.T) {
 			c := harness.Start(t)

@@ -44,6 +44,7 @@ type Event struct {
 var headlines = map[string]string{
 	"Initialization done":                           "FlaggerCanaryInitialized",
 	"New revision detected":                         "FlaggerCanaryNewRevision",
+	"Waiting for approval":                          "FlaggerCanaryWaiting",
 	"Waiting for promotion":                         "FlaggerCanaryWaitingPromotion",
 	"Promotion completed":                           "FlaggerCanaryPromoted",
 	"Rolled back":                                   "FlaggerCanaryRolledBack",
@@ -57,11 +58,14 @@ var headlines = map[string]string{
 }
 
 // alertName: a firing "Canary failed" is FlaggerCanaryFailed when it
-// carries Flagger's message; an ended one is FlaggerCanaryFailed when it
-// "Ended" (a lifecycle step) rather than "Resolved" (a problem).
+// carries one of Flagger's messages for it (its chat text "Failed checks
+// threshold reached N", or its event text "Canary failed! Scaling down …"
+// when the rollback was below the threshold); an ended one is
+// FlaggerCanaryFailed when it "Ended" (a lifecycle step) rather than
+// "Resolved" (a problem).
 func alertName(headline, message string) string {
 	if headline == "Canary failed" {
-		if strings.HasPrefix(message, "Canary failed!") || message == "Ended" {
+		if strings.HasPrefix(message, "Failed checks threshold reached ") || strings.HasPrefix(message, "Canary failed!") || message == "Ended" {
 			return "FlaggerCanaryFailed"
 		}
 		return "canary_rollback"
