@@ -89,8 +89,8 @@ func TestAlertConventions(t *testing.T) {
 		for k := range a.Annotations {
 			switch k {
 			case "summary", "description", "runbook_url":
-			case "message", "notification":
-				// Flagger's event text and its chat text.
+			case "message", "notification", "event_type":
+				// Flagger's event text, its chat text and its event type.
 				if a.Group != lifecycleGroup {
 					t.Errorf("%s: %s annotation outside the lifecycle group", name, k)
 				}
@@ -108,6 +108,9 @@ func TestAlertConventions(t *testing.T) {
 			}
 		}
 		if a.Group == lifecycleGroup {
+			if et := a.Annotations["event_type"]; et != "Normal" && et != "Warning" {
+				t.Errorf("%s: event_type %q, want Flagger's Normal or Warning", name, et)
+			}
 			if a.Labels["severity"] != "info" || a.Labels["phase"] == "" || a.Labels["lifecycle"] != "true" || a.Annotations["message"] == "" || a.Annotations["notification"] == "" {
 				t.Errorf("%s: a lifecycle notice needs severity info, lifecycle=\"true\", a phase label and message and notification annotations", name)
 			}

@@ -47,7 +47,8 @@ func TestAlertmanagerRetriesDeliverEachEventOnce(t *testing.T) {
 				}
 				return 0
 			})
-			e := newEnv(t, "mapping: {metadata: {labels: [i]}}\n"+targetConfig(c.URL))
+			// Resolved problems are forwarded, so every alert is an event.
+			e := newEnv(t, "mapping: {metadata: {labels: [i]}, forward_resolved_problems: true}\n"+targetConfig(c.URL))
 			n := alertmanagerNotifier(t, e.webhookURL(), 0)
 			start := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
 			var alerts []*alert.Alert
@@ -115,8 +116,9 @@ func TestAlertmanagerTargetRefusalIsFinal(t *testing.T) {
 }
 
 // TestAlertmanagerLifecycleSequence: a rollout's alerts arrive as the events
-// Flagger would send: lifecycle steps Normal, the failure Warning, the
-// recovery Normal.
+// Flagger would send: lifecycle steps Normal, the failure Warning, and no
+// event when the problem alert resolves (Flagger sends none for something
+// that stopped), unless forward_resolved_problems asks for it.
 func TestAlertmanagerLifecycleSequence(t *testing.T) {
 	c := newConsumer(t, nil)
 	e := newEnv(t, targetConfig(c.URL))
@@ -141,9 +143,19 @@ func TestAlertmanagerLifecycleSequence(t *testing.T) {
 		}
 		got = append(got, ev.Phase+"/"+ev.Metadata[event.KeyType])
 	}
-	want := "Progressing/Normal WaitingPromotion/Normal Succeeded/Normal Failed/Warning Failed/Normal"
+	want := "Progressing/Normal WaitingPromotion/Normal Succeeded/Normal Failed/Warning"
 	if strings.Join(got, " ") != want {
 		t.Errorf("sequence\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+
+	c2 := newConsumer(t, nil)
+	e2 := newEnv(t, "mapping: {forward_resolved_problems: true}\n"+targetConfig(c2.URL))
+	n2 := alertmanagerNotifier(t, e2.webhookURL(), 0)
+	if _, err := notifyLikeDispatcher(t, n2, []*alert.Alert{steps[len(steps)-1]}, 1); err != nil {
+		t.Fatal(err)
+	}
+	if evs := c2.events(); len(evs) != 1 || evs[0].Phase != "Failed" || evs[0].Metadata[event.KeyType] != event.TypeNormal {
+		t.Errorf("forward_resolved_problems: %+v, want one Normal event", evs)
 	}
 }
 

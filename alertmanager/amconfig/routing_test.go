@@ -81,10 +81,10 @@ func TestRouting(t *testing.T) {
 		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, notices}},
 		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, notices}},
 		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, notices}},
-		// The Failed notice is Flagger's one rollback message: no second
-		// one in chat.
-		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{adapter, none}},
-		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, none}},
+		// The Failed notice is Flagger's one rollback message and event: no
+		// second one in chat or to the adapter.
+		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{none}},
+		{"RolledBack critical", problem("FlaggerCanaryRolledBack", "critical", "podinfo", "test", nil), []routeOf{pager, none}},
 		{"ProgressDeadlineExceeded", problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", nil), []routeOf{adapter, pager, chat}},
 		{"FailedChecksRising", problem("FlaggerCanaryFailedChecksRising", "info", "podinfo", "test", nil), []routeOf{adapter, chat}},
 		{"RolledBackBelowThreshold", problem("FlaggerCanaryRolledBackBelowThreshold", "warning", "podinfo", "test", nil), []routeOf{adapter, chat}},

@@ -112,8 +112,9 @@ function(_config)
         routes: std.prune([
           if c.receivers.eventAdapter then {
             receiver: 'flagger-event-adapter',
-            // Flagger sends no event for canary_rollback.
-            matchers: [m('alertname', '=~', 'Flagger.*')],
+            // Flagger sends no event for canary_rollback; the
+            // FlaggerCanaryFailed notice is the rollback's event.
+            matchers: [m('alertname', '=~', 'Flagger.*'), m('alertname', '!=', 'FlaggerCanaryRolledBack')],
             groupBy: ['...'],
             groupWait: '0s',
             groupInterval: '30s',

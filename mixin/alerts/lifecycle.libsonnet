@@ -34,7 +34,8 @@ local promql = import '../lib/promql.libsonnet';
   // both read to tell a rollout step from a problem. Flagger words each step
   // twice: `message` is its event text (event webhook, Kubernetes Events),
   // `notification` its chat text (Slack, Teams). n: { name, phase, message,
-  // notification, summary, description, fields?, expr? }; fields adds
+  // notification, summary, description, eventType?, fields?, expr? };
+  // eventType is Flagger's for the step's event (Normal by default); fields adds
   // Flagger's chat fields; the default expr fires when the canary entered
   // n.phase within lifecycleWindow and is still in it.
   local notice(c, n) = {
@@ -57,6 +58,8 @@ local promql = import '../lib/promql.libsonnet';
       description: n.description,
       message: n.message,
       notification: n.notification,
+      // The Kubernetes event type Flagger gives the step's event.
+      event_type: std.get(n, 'eventType', 'Normal'),
     } + (if std.get(n, 'fields', false) then fields(c) else {}),
   },
 
@@ -96,6 +99,7 @@ local promql = import '../lib/promql.libsonnet';
     // webhook approves, and says so once.
     notice(c, {
       name: 'FlaggerCanaryWaiting',
+      eventType: 'Warning',
       notification: 'Canary is waiting for approval.',
       phase: 'Waiting',
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for approval' % ns,
@@ -104,6 +108,7 @@ local promql = import '../lib/promql.libsonnet';
     }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',
+      eventType: 'Warning',
       notification: 'Canary promotion is waiting for approval.',
       phase: 'WaitingPromotion',
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for promotion approval' % ns,
@@ -124,6 +129,7 @@ local promql = import '../lib/promql.libsonnet';
     // FlaggerCanaryPromotionFailed, not this notice.
     notice(c, {
       name: 'FlaggerCanaryFailed',
+      eventType: 'Warning',
       // Flagger's chat message is about the threshold; a rollback below it
       // (a rollback webhook, the progress deadline) keeps the event text.
       notification: '{{ $n := 0.0 }}{{ with %s }}{{ $n = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_status_failed_checks', 'max_over_time(%%s[%s])' % c.lifecycleWindow)

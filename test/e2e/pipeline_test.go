@@ -47,7 +47,7 @@ func TestPipeline(t *testing.T) {
 			b.waitRollbackAlerts()
 			t.Logf("rollback alerts fired %v after the Failed write (for: 1m)", time.Since(b.c.Status().LastTransitionTime).Round(time.Second))
 			b.waitChat("rolled back", []string{failed})
-			b.waitEvent(rolledBack, "Warning")
+			b.waitEvent(failed, "Warning")
 			b.play(sim.Recover(2))
 			b.waitRollbackResolved()
 		})
@@ -88,14 +88,14 @@ func TestPipeline(t *testing.T) {
 		{initialized, "Initialized", "Normal", "Initialization done! backend.team-b"},
 		{newRevision, "Progressing", "Normal", "New revision detected! Scaling up backend-api.team-b"},
 		{failed, "Failed", "Warning", "Canary failed! Scaling down backend.team-b"},
-		{rolledBack, "Failed", "Warning", "…Canary team-b/backend (target backend-api) is in phase Failed"},
 		{newRevision, "Progressing", "Normal", "New revision detected! Scaling up backend-api.team-b"},
 		{promoted, "Succeeded", "Normal", "Promotion completed! Scaling down backend-api.team-b"},
 	}, start)
 	checkEvents(t, s, "team-c", "frontend", []wantEvent{
 		{initialized, "Initialized", "Normal", "Initialization done! frontend.team-c"},
 		{newRevision, "Progressing", "Normal", "New revision detected! Scaling up frontend.team-c"},
-		{waiting, "WaitingPromotion", "Normal", "Halt frontend.team-c advancement waiting for promotion approval"},
+		// A Warning, as Flagger's own "Halt …" events are.
+		{waiting, "WaitingPromotion", "Warning", "Halt frontend.team-c advancement waiting for promotion approval"},
 		{promoted, "Succeeded", "Normal", "Promotion completed! Scaling down frontend.team-c"},
 	}, start)
 

@@ -42,8 +42,8 @@ func FuzzDecodeAndMap(f *testing.F) {
 			return
 		}
 		res := m.Map(msg, now)
-		if len(res.Events)+len(res.Rejected)+res.SkippedResolvedLifecycle != len(msg.Alerts) {
-			t.Fatalf("%d alerts became %d events, %d rejections and %d skipped", len(msg.Alerts), len(res.Events), len(res.Rejected), res.SkippedResolvedLifecycle)
+		if skipped := res.SkippedResolvedLifecycle + res.SkippedResolvedProblems; len(res.Events)+len(res.Rejected)+skipped != len(msg.Alerts) {
+			t.Fatalf("%d alerts became %d events, %d rejections and %d skipped", len(msg.Alerts), len(res.Events), len(res.Rejected), skipped)
 		}
 		for _, e := range res.Events {
 			if e.Name == "" || e.Namespace == "" {

@@ -18,8 +18,10 @@ type Mapper struct {
 	phases                      map[string]string
 	lifecycleLabel              string
 	checksumAnnotation          string
+	eventTypeAnnotation         string
 	lifecycle, lifecycleSev     map[string]bool // extra lifecycle alertnames and severities
 	forwardResolved             bool            // resolved lifecycle notices become events too
+	forwardProblems             bool            // resolved problem alerts become events too
 	metaLabels, metaAnnotations []string
 	message                     *template.Template
 	// builtin: message is DefaultMessageTemplate, rendered by defaultMessage
@@ -31,9 +33,10 @@ type Mapper struct {
 type Result struct {
 	Events   []Event
 	Rejected []Rejection
-	// SkippedResolvedLifecycle counts resolved lifecycle alerts that, by
-	// design, produce no event (see Rules.ForwardResolvedLifecycle).
-	SkippedResolvedLifecycle int
+	// SkippedResolvedLifecycle and SkippedResolvedProblems count resolved
+	// alerts that, by design, produce no event (see
+	// Rules.ForwardResolvedLifecycle and Rules.ForwardResolvedProblems).
+	SkippedResolvedLifecycle, SkippedResolvedProblems int
 	// TemplateErr is the first message-template failure, if any; those events
 	// carry the default message instead, so the event still goes out.
 	TemplateErr error
@@ -55,9 +58,14 @@ func (m *Mapper) Map(msg *payload.Message, now time.Time) Result {
 			res.Rejected = append(res.Rejected, Rejection{Index: i, Fingerprint: a.Fingerprint, Reason: reason})
 			continue
 		}
-		if !a.Firing() && !m.forwardResolved && m.isLifecycle(a) {
-			res.SkippedResolvedLifecycle++
-			continue
+		if !a.Firing() {
+			if life := m.isLifecycle(a); life && !m.forwardResolved {
+				res.SkippedResolvedLifecycle++
+				continue
+			} else if !life && !m.forwardProblems {
+				res.SkippedResolvedProblems++
+				continue
+			}
 		}
 		phase, explicit := m.phase(a)
 		msgText, err := m.render(msg, a, name, ns, phase)
@@ -114,7 +122,8 @@ func (m *Mapper) phase(a *payload.Alert) (string, bool) {
 	return "Succeeded", false
 }
 
-// eventType: Flagger reports rollout steps as Normal and faults as Warning.
+// eventType: an event_type annotation of Normal or Warning wins for a firing
+// alert. Otherwise Flagger's rule: rollout steps are Normal, faults Warning.
 // A firing alert is a Warning unless it is a lifecycle step other than the
 // failure: a lifecycle alert whose phase is (explicitly) Failed, such as
 // FlaggerCanaryFailed, is a Warning, as "Canary failed! Scaling down" is in
@@ -122,6 +131,11 @@ func (m *Mapper) phase(a *payload.Alert) (string, bool) {
 func (m *Mapper) eventType(a *payload.Alert, failed bool) string {
 	if !a.Firing() {
 		return TypeNormal
+	}
+	// The alert says which type Flagger gives the step (the mixin's notices
+	// do: its "Halt … waiting for approval" events are Warnings).
+	if t := a.Annotations[m.eventTypeAnnotation]; t == TypeNormal || t == TypeWarning {
+		return t
 	}
 	if m.isLifecycle(a) && !failed {
 		return TypeNormal

@@ -36,6 +36,15 @@ func mapOne(t *testing.T, r event.Rules, a payload.Alert) (event.Event, []event.
 	return res.Events[0], res.Rejected
 }
 
+func withAnnotation(a payload.Alert, k, v string) payload.Alert {
+	a.Annotations = map[string]string{"summary": "s", k: v}
+	return a
+}
+
+// forwardAll maps resolved alerts too, for tests of what a resolved alert's
+// event holds.
+var forwardAll = event.Rules{ForwardResolvedLifecycle: true, ForwardResolvedProblems: true}
+
 func TestPhasePrecedence(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -51,7 +60,7 @@ func TestPhasePrecedence(t *testing.T) {
 		{"unknown alert resolved", alert("resolved", "alertname", "Other"), "Succeeded"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e, _ := mapOne(t, event.Rules{}, tc.alert)
+			e, _ := mapOne(t, forwardAll, tc.alert)
 			if e.Phase != tc.want {
 				t.Errorf("phase %q, want %q", e.Phase, tc.want)
 			}
@@ -76,11 +85,10 @@ func TestResolvedLifecycleAlertsAreSkipped(t *testing.T) {
 		alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "info", "lifecycle", "true", "canary", "a", "namespace", "n", "phase", "Succeeded"),
 	}}
 	res := m.Map(msg, time.Now())
-	if res.SkippedResolvedLifecycle != 1 || len(res.Events) != 2 {
-		t.Fatalf("skipped %d, events %+v", res.SkippedResolvedLifecycle, res.Events)
-	}
-	if res.Events[0].Phase != "Failed" || res.Events[0].Metadata[event.KeyType] != event.TypeNormal {
-		t.Errorf("resolved problem alert: %+v", res.Events[0])
+	// Nor for a problem that cleared: a Normal "Failed" event for a
+	// resolved FlaggerCanaryRolledBack would read as a second rollback.
+	if res.SkippedResolvedLifecycle != 1 || res.SkippedResolvedProblems != 1 || len(res.Events) != 1 || res.Events[0].Phase != "Succeeded" {
+		t.Fatalf("skipped %d lifecycle and %d problems, events %+v", res.SkippedResolvedLifecycle, res.SkippedResolvedProblems, res.Events)
 	}
 }
 
@@ -92,7 +100,7 @@ func TestEventType(t *testing.T) {
 		want  string
 	}{
 		{"failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "warning"), event.TypeWarning},
-		{"failure resolved", event.Rules{}, alert("resolved", "alertname", "FlaggerCanaryFailed"), event.TypeNormal},
+		{"failure resolved, forwarded", forwardAll, alert("resolved", "alertname", "FlaggerCanaryFailed"), event.TypeNormal},
 		{"lifecycle label firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryPromoted", "severity", "warning", "lifecycle", "true"), event.TypeNormal},
 		{"lifecycle label resolved, forwarded", event.Rules{ForwardResolvedLifecycle: true}, alert("resolved", "alertname", "FlaggerCanaryPromoted", "lifecycle", "true"), event.TypeNormal},
 		{"lifecycle failure firing", event.Rules{}, alert("firing", "alertname", "FlaggerCanaryFailed", "severity", "info", "lifecycle", "true", "phase", "Failed"), event.TypeWarning},
@@ -105,6 +113,13 @@ func TestEventType(t *testing.T) {
 		{"lifecycle alertname listed", event.Rules{LifecycleAlerts: []string{"Custom"}}, alert("firing", "alertname", "Custom"), event.TypeNormal},
 		{"lifecycle severities opted in", event.Rules{LifecycleSeverities: []string{"info"}}, alert("firing", "alertname", "Custom", "severity", "info"), event.TypeNormal},
 		{"custom severity label", event.Rules{LifecycleSeverities: []string{"info"}, SeverityLabel: "level"}, alert("firing", "alertname", "Custom", "level", "info"), event.TypeNormal},
+		// Flagger's own type for the step, from the notice: its "Halt …
+		// waiting for promotion approval" is a Warning.
+		{"event_type annotation", event.Rules{}, withAnnotation(alert("firing", "alertname", "FlaggerCanaryWaitingPromotion", "lifecycle", "true"), "event_type", "Warning"), event.TypeWarning},
+		{"event_type annotation Normal", event.Rules{}, withAnnotation(alert("firing", "alertname", "X"), "event_type", "Normal"), event.TypeNormal},
+		{"event_type annotation not a type", event.Rules{}, withAnnotation(alert("firing", "alertname", "X", "lifecycle", "true"), "event_type", "warning"), event.TypeNormal},
+		{"event_type ignored when resolved", forwardAll, withAnnotation(alert("resolved", "alertname", "X"), "event_type", "Warning"), event.TypeNormal},
+		{"custom event_type annotation", event.Rules{EventTypeAnnotation: "type"}, withAnnotation(alert("firing", "alertname", "X"), "type", "Normal"), event.TypeNormal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e, _ := mapOne(t, tc.rules, tc.alert)
@@ -143,13 +158,13 @@ func TestTimestamp(t *testing.T) {
 	if e.Metadata[event.KeyTimestamp] != "1795503264000" {
 		t.Errorf("firing timestamp %s", e.Metadata[event.KeyTimestamp])
 	}
-	e, _ = mapOne(t, event.Rules{}, alert("resolved"))
+	e, _ = mapOne(t, forwardAll, alert("resolved"))
 	if e.Metadata[event.KeyTimestamp] != "1795503268000" {
 		t.Errorf("resolved timestamp %s", e.Metadata[event.KeyTimestamp])
 	}
 	a := alert("resolved")
 	a.EndsAt = time.Time{}
-	e, _ = mapOne(t, event.Rules{}, a)
+	e, _ = mapOne(t, forwardAll, a)
 	if e.Metadata[event.KeyTimestamp] != "946684800000" {
 		t.Errorf("resolved without endsAt should use the clock: %s", e.Metadata[event.KeyTimestamp])
 	}

@@ -49,11 +49,21 @@ type Rules struct {
 	// flagger_canary_revision_info). Without it the event's checksum
 	// identifies the alert's state instead.
 	ChecksumAnnotation string `yaml:"checksum_annotation,omitempty"`
+	// EventTypeAnnotation names the annotation that gives a firing alert's
+	// eventType, Normal or Warning (default "event_type", which the mixin's
+	// notices set to Flagger's type for the step).
+	EventTypeAnnotation string `yaml:"event_type_annotation,omitempty"`
 	// ForwardResolvedLifecycle sends an event when a lifecycle alert
 	// resolves too. Off by default: Flagger sends one event per step, and a
 	// lifecycle alert resolves because the next step began, which has its
 	// own event.
 	ForwardResolvedLifecycle bool `yaml:"forward_resolved_lifecycle,omitempty"`
+	// ForwardResolvedProblems sends a Normal event when a problem alert
+	// (any alert that is not a lifecycle notice) resolves. Off by default:
+	// Flagger never sends an event for something that stopped, and a
+	// "resolved" event carrying the alert's phase (Failed, for a rollback)
+	// reads as a second failure.
+	ForwardResolvedProblems bool `yaml:"forward_resolved_problems,omitempty"`
 	// MessageTemplate is a Go text/template over MessageData for eventMessage.
 	MessageTemplate string `yaml:"message_template,omitempty"`
 	// Metadata copies more labels and annotations into the event's metadata,
@@ -71,18 +81,20 @@ type MetadataRules struct {
 // field that is wrong.
 func (r Rules) Compile() (*Mapper, error) {
 	m := &Mapper{
-		nameLabels:         orDefault(r.NameLabels, []string{"canary", "name"}),
-		namespaceLabels:    orDefault(r.NamespaceLabels, []string{"namespace"}),
-		phaseLabel:         cmpOr(r.PhaseLabel, "phase"),
-		severityLabel:      cmpOr(r.SeverityLabel, "severity"),
-		phases:             DefaultPhases(),
-		lifecycleLabel:     cmpOr(r.LifecycleLabel, DefaultLifecycleLabel),
-		checksumAnnotation: cmpOr(r.ChecksumAnnotation, "checksum"),
-		lifecycle:          set(r.LifecycleAlerts),
-		lifecycleSev:       set(r.LifecycleSeverities),
-		metaLabels:         slices.Clone(r.Metadata.Labels),
-		metaAnnotations:    slices.Clone(r.Metadata.Annotations),
-		forwardResolved:    r.ForwardResolvedLifecycle,
+		nameLabels:          orDefault(r.NameLabels, []string{"canary", "name"}),
+		namespaceLabels:     orDefault(r.NamespaceLabels, []string{"namespace"}),
+		phaseLabel:          cmpOr(r.PhaseLabel, "phase"),
+		severityLabel:       cmpOr(r.SeverityLabel, "severity"),
+		phases:              DefaultPhases(),
+		lifecycleLabel:      cmpOr(r.LifecycleLabel, DefaultLifecycleLabel),
+		checksumAnnotation:  cmpOr(r.ChecksumAnnotation, "checksum"),
+		eventTypeAnnotation: cmpOr(r.EventTypeAnnotation, "event_type"),
+		lifecycle:           set(r.LifecycleAlerts),
+		lifecycleSev:        set(r.LifecycleSeverities),
+		metaLabels:          slices.Clone(r.Metadata.Labels),
+		metaAnnotations:     slices.Clone(r.Metadata.Annotations),
+		forwardResolved:     r.ForwardResolvedLifecycle,
+		forwardProblems:     r.ForwardResolvedProblems,
 	}
 	maps.Copy(m.phases, r.Phases)
 	for alertname, phase := range m.phases {

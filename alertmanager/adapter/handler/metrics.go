@@ -57,5 +57,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		m.rejected.WithLabelValues(r)
 	}
 	m.skipped.WithLabelValues("resolved_lifecycle")
+	m.skipped.WithLabelValues("resolved_problem")
 	return m
 }

@@ -132,6 +132,9 @@ func (h *Webhook) account(msg *payload.Message, res *event.Result) {
 	if res.SkippedResolvedLifecycle > 0 {
 		h.m.skipped.WithLabelValues("resolved_lifecycle").Add(float64(res.SkippedResolvedLifecycle))
 	}
+	if res.SkippedResolvedProblems > 0 {
+		h.m.skipped.WithLabelValues("resolved_problem").Add(float64(res.SkippedResolvedProblems))
+	}
 	if len(res.Rejected) == 0 {
 		return
 	}
