@@ -3,11 +3,12 @@ package canary
 import (
 	"errors"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // MaxLabelBytes caps every string that becomes a label value. Kubernetes

@@ -2,11 +2,12 @@ package canary
 
 import (
 	"encoding/json"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // base is a Canary as the API server returns it, with client-go's JSON number

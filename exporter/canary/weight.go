@@ -1,8 +1,9 @@
 package canary
 
 import (
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"math"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // This file derives the traffic weights Flagger's router reports, from the

@@ -1,8 +1,9 @@
 package canary
 
 import (
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // rw builds the facts RouteWeight reads.

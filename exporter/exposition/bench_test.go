@@ -3,11 +3,11 @@ package exposition
 import (
 	"bytes"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"strconv"
 	"testing"
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/benchutil"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // fleet is n canaries spread over 200 namespaces with realistic status,

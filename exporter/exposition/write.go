@@ -1,12 +1,12 @@
 package exposition
 
 import (
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"math"
 	"strconv"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // flushAt is the buffer size at which the writer hands bytes to the

@@ -3,11 +3,11 @@ package exposition
 import (
 	"bufio"
 	"bytes"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"strings"
 	"testing"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 

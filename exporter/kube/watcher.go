@@ -8,9 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sync"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"

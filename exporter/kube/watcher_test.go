@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"testing"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"

@@ -2,12 +2,13 @@ package scrape
 
 import (
 	"compress/gzip"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"

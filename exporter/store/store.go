@@ -6,13 +6,13 @@
 package store
 
 import (
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // Store is safe for concurrent use: the informer writes, scrapes read.

@@ -2,11 +2,11 @@ package store
 
 import (
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"sync"
 	"testing"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 func c(ns, name string, phase flagger.Phase) canary.Facts {

@@ -74,6 +74,26 @@ local promql = import '../lib/promql.libsonnet';
       message: 'Initialization done! {{ $labels.canary }}.%s' % ns,
       summary: 'Flagger initialised a new canary.',
       description: 'Canary %s was initialised: Flagger created the primary {{ $labels.target_name }}-primary and routes all traffic to it.' % a.canaryRef(c),
+      // Flagger often initialises a new canary within one scrape interval
+      // of its creation, so the exporter's first scrape already shows
+      // Initialized and no phase change is seen: a canary created within
+      // the window counts as having entered the phase. An exporter restart
+      // leaves the creation time as it was, so it invents nothing.
+      expr: promql.withTarget(c, |||
+        (%(still)s)
+        and %(on)s
+        (
+        %(entered)s
+          or
+          time() - %(created)s < %(window)d
+        )
+      ||| % {
+        still: promql.stillInPhase(c, 'Initialized'),
+        on: promql.on(c),
+        entered: std.rstripChars(promql.indent(promql.enteredPhase(c, 'Initialized', c.lifecycleWindow), 2), '\n'),
+        created: promql.canary(c, 'flagger_canary_created_timestamp_seconds'),
+        window: promql.seconds(c.lifecycleWindow),
+      }),
     }),
     // Fires for the whole rollout (Progressing to Finalising) rather than on
     // entry, and resolves when it ends in Succeeded or Failed. The phase
@@ -119,7 +139,8 @@ local promql = import '../lib/promql.libsonnet';
       name: 'FlaggerCanaryPromoted',
       notification: '{{ with %s }}{{ if eq (. | first | value) 1.0 }}Canary analysis was skipped, promotion finished.{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}' % a.seriesOf(c, 'flagger_canary_skip_analysis'),
       phase: 'Succeeded',
-      message: 'Promotion completed! Scaling down {{ $labels.target_name }}.%s' % ns,
+      // Flagger's event says so when the analysis was skipped.
+      message: '{{ with %s }}{{ if eq (. | first | value) 1.0 }}Promotion completed! Canary analysis was skipped for {{ $labels.target_name }}.%s{{ else }}Promotion completed! Scaling down {{ $labels.target_name }}.%s{{ end }}{{ else }}Promotion completed! Scaling down {{ $labels.target_name }}.%s{{ end }}' % [a.seriesOf(c, 'flagger_canary_skip_analysis'), ns, ns, ns],
       summary: 'Flagger promoted a canary.',
       description: 'Canary %s succeeded: the new revision of {{ $labels.target_name }} is now the primary and the canary is scaled down.' % a.canaryRef(c),
     }),

@@ -104,6 +104,13 @@
       gap: config.exporterGapTolerance,
     },
 
+  // A Prometheus duration of one unit ('90s', '10m', '2h', '1d') in seconds.
+  seconds(d)::
+    local units = { s: 1, m: 60, h: 3600, d: 86400 };
+    local unit = d[std.length(d) - 1];
+    assert std.objectHas(units, unit) : 'duration %s: want a number and one of s, m, h, d' % d;
+    std.parseInt(d[0:std.length(d) - 1]) * units[unit],
+
   // Indents every non-empty line of a multi-line string.
   indent(s, n)::
     local pad = std.repeat(' ', n);

@@ -3,8 +3,10 @@ package conformance_test
 import (
 	"context"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"testing"
+	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -29,6 +31,9 @@ type run struct {
 	f  *stack.Flagger
 	ns string
 	sc *scenario
+	// notified: the scenario compared the notifications itself (before
+	// deleting its canary, whose series, and pending notices, go with it).
+	notified bool
 }
 
 func (r *run) hookPath(typ string) string { return stack.HookPath(r.ns, typ) }
@@ -36,10 +41,24 @@ func (r *run) hookPath(typ string) string { return stack.HookPath(r.ns, typ) }
 // hook opens (pass) or closes a webhook of the canary.
 func (r *run) hook(typ string, pass bool) { r.f.Hooks.Set(r.hookPath(typ), pass) }
 
-// create makes the Canary and waits until Flagger initialised it.
+// create makes the Canary, waits until Flagger initialised it and until
+// Prometheus has sent the Initialized notice. A notice is derived from
+// scraped state, so a phase must last a scrape and an evaluation to be
+// announced; a scenario that starts its rollout at once would otherwise cut
+// Initialized shorter than that.
 func (r *run) create(spec stack.CanarySpec) {
 	r.t.Helper()
 	r.s.AddFlaggerCanary(r.t, r.ns, canaryName, target, spec)
+	harness.Eventually(r.t, 30*time.Second, func() string {
+		got, err := r.s.Query(fmt.Sprintf(`ALERTS{alertname="FlaggerCanaryInitialized", alertstate="firing", namespace=%q}`, r.ns))
+		if err != nil {
+			return err.Error()
+		}
+		if len(got) == 0 {
+			return fmt.Sprintf("%s/%s: no FlaggerCanaryInitialized notice yet", r.ns, canaryName)
+		}
+		return ""
+	})
 }
 
 type status = stack.CanaryStatus

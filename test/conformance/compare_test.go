@@ -87,7 +87,7 @@ func (r *run) settle(step string, diffs map[string]differ) {
 			}
 		}
 		if len(bad) > 0 {
-			return fmt.Sprintf("%s/%s at %q (status %+v):\n  %s", r.ns, canaryName, step, r.status(), strings.Join(bad, "\n  "))
+			return fmt.Sprintf("%s/%s at %q (status %s):\n  %s", r.ns, canaryName, step, r.s.CanaryStatusText(r.ns, canaryName), strings.Join(bad, "\n  "))
 		}
 		return ""
 	})

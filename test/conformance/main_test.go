@@ -37,7 +37,11 @@ func TestConformance(t *testing.T) {
 		for _, sc := range scenarios {
 			wg.Go(func() {
 				t.Run(sc.name, func(t *testing.T) {
-					sc.run(&run{t: t, s: s, f: s.Flagger, ns: sc.name, sc: sc})
+					r := &run{t: t, s: s, f: s.Flagger, ns: sc.name, sc: sc}
+					sc.run(r)
+					if !t.Failed() && !r.notified {
+						r.notifications()
+					}
 				})
 			})
 		}
@@ -72,10 +76,23 @@ for against the value Flagger's source uses.
 	for _, sc := range append(scenarios[:len(scenarios):len(scenarios)], restart) {
 		fmt.Fprintf(&b, "## %s\n\n%s.\n\n", sc.name, sc.doc)
 		b.WriteString("| step | metric | Flagger | flagger-exporter | verdict |\n|---|---|---|---|---|\n")
+		var events []row
 		for _, r := range sc.rows {
+			if strings.HasPrefix(r.step, "event ") {
+				events = append(events, r)
+				continue
+			}
 			fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %s |\n", r.step, r.metric, r.flagger, r.ours, r.verdict)
 		}
 		b.WriteString("\n")
+		if len(events) > 0 {
+			b.WriteString("Notifications: the lifecycle events Flagger posted to its event webhook, against those flagger-event-adapter delivered from the mixin's notices through Prometheus and Alertmanager.\n\n")
+			b.WriteString("| # | event message (ours) | Flagger | flagger-event-adapter | verdict |\n|---|---|---|---|---|\n")
+			for _, r := range events {
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.TrimPrefix(r.step, "event "), strings.TrimPrefix(r.metric, "event webhook: "), r.flagger, r.ours, r.verdict)
+			}
+			b.WriteString("\n")
+		}
 	}
 	return b.String()
 }

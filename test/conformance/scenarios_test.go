@@ -171,6 +171,7 @@ var scenarios = []*scenario{
 			r.create(stack.CanarySpec{Provider: nginx, Interval: "10s", Threshold: 2, StepWeight: 50, MaxWeight: 50, SkipAnalysis: true})
 			r.revision(2)
 			r.reach("Succeeded")
+			r.notifications()
 			r.deleteCanary()
 			r.settle("deleted", map[string]differ{
 				mStatus:        {"1", absent, whyDeleted},

@@ -2,11 +2,12 @@ package exporter_test
 
 import (
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	dto "github.com/prometheus/client_model/go"
 

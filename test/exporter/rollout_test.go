@@ -2,9 +2,10 @@ package exporter_test
 
 import (
 	"context"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"strings"
 	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

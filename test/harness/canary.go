@@ -2,8 +2,9 @@ package harness
 
 import (
 	"context"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"

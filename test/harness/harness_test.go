@@ -2,10 +2,11 @@ package harness_test
 
 import (
 	"context"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"

@@ -3,9 +3,10 @@ package scale
 import (
 	"context"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync"
 	"testing"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"

@@ -21,9 +21,10 @@ package sim
 import (
 	"context"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"

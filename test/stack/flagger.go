@@ -3,10 +3,11 @@ package stack
 import (
 	"context"
 	"fmt"
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -174,14 +175,32 @@ type CanaryStatus struct {
 // CanaryStatus reads the Canary's status as Flagger last wrote it.
 func (s *Stack) CanaryStatus(t testing.TB, namespace, name string) CanaryStatus {
 	t.Helper()
-	u, err := s.Cluster.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	st, err := s.canaryStatus(namespace, name)
 	if err != nil {
 		t.Fatalf("get canary %s/%s: %v", namespace, name, err)
+	}
+	return st
+}
+
+// CanaryStatusText describes the Canary's status for a message, and says so
+// when there is none (a deleted canary) instead of failing the test.
+func (s *Stack) CanaryStatusText(namespace, name string) string {
+	st, err := s.canaryStatus(namespace, name)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%+v", st)
+}
+
+func (s *Stack) canaryStatus(namespace, name string) (CanaryStatus, error) {
+	u, err := s.Cluster.Dynamic.Resource(kube.CanaryResource).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return CanaryStatus{}, err
 	}
 	var st CanaryStatus
 	st.Phase, _, _ = unstructured.NestedString(u.Object, "status", "phase")
 	st.CanaryWeight, _, _ = unstructured.NestedInt64(u.Object, "status", "canaryWeight")
 	st.Iterations, _, _ = unstructured.NestedInt64(u.Object, "status", "iterations")
 	st.FailedChecks, _, _ = unstructured.NestedInt64(u.Object, "status", "failedChecks")
-	return st
+	return st, nil
 }

@@ -1,10 +1,10 @@
 package event_test
 
 import (
-	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/event"
 	"strconv"
 	"testing"
 
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/event"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/payload"
 )
 
