@@ -14,10 +14,12 @@ local promql = import '../lib/promql.libsonnet';
   // exporter's series when the notice is sent. Traffic routing is Flagger's
   // wording for the strategy; a progressive canary shows its first step and
   // the maximum weight Flagger computes.
+  // Settings rarely change: read across a gap in the exporter's scrapes, as
+  // withTarget does for the target.
+  local acrossGaps(c) = 'last_over_time(%%s[%s])' % c.exporterGapTolerance,
+
   local fields(c) = {
-    // Settings rarely change: read across a gap in the exporter's scrapes,
-    // as withTarget does for the target.
-    local lastOver = 'last_over_time(%%s[%s])' % c.exporterGapTolerance,
+    local lastOver = acrossGaps(c),
     local q(metric) = a.seriesOf(c, metric, lastOver),
     local value(metric) = a.fromSeries(c, metric, 'value', lastOver),
     target: '{{ with %s }}{{ . | first | label "target_kind" }}/{{ $labels.target_name }}.{{ $labels.namespace }}{{ end }}' % q('flagger_canary_info'),
@@ -29,6 +31,25 @@ local promql = import '../lib/promql.libsonnet';
                      + '{{ end }}{{ end }}',
   },
 
+  // Canaries that entered the phase within lifecycleWindow and are still in
+  // it: the notice's expression. also is another way of having entered (a
+  // PromQL condition on the same canaries), unless a set of canaries the
+  // notice is not for.
+  local entered(c, phase, also=null, unless=null) =
+    local expr = '(%s)\nand %s\n(\n%s%s)\n' % [
+      promql.stillInPhase(c, phase),
+      promql.on(c),
+      promql.indent(promql.enteredPhase(c, phase, c.lifecycleWindow), 2),
+      if also == null then '' else '  or\n  %s\n' % also,
+    ];
+    promql.withTarget(c, expr + (if unless == null then '' else 'unless %s\n(%s)\n' % [promql.on(c), unless])),
+
+  // '{{ with skipAnalysis }}…' : yes when the canary skips its analysis,
+  // else no (also when the exporter has no such series).
+  local ifSkipped(c, yes, no) =
+    '{{ with %s }}{{ if eq (. | first | value) 1.0 }}%s{{ else }}%s{{ end }}{{ else }}%s{{ end }}'
+    % [a.seriesOf(c, 'flagger_canary_skip_analysis'), yes, no, no],
+
   // A notice is an info alert with the phase it announces and the label
   // lifecycle="true", which the Alertmanager templates and the event adapter
   // both read to tell a rollout step from a problem. Flagger words each step
@@ -37,19 +58,10 @@ local promql = import '../lib/promql.libsonnet';
   // notification, summary, description, eventType?, fields?, expr? };
   // eventType is Flagger's for the step's event (Normal by default); fields adds
   // Flagger's chat fields; the default expr fires when the canary entered
-  // n.phase within lifecycleWindow and is still in it.
+  // n.phase within lifecycleWindow and is still in it (entered).
   local notice(c, n) = {
     alert: n.name,
-    expr: if std.objectHas(n, 'expr') then n.expr else promql.withTarget(c, |||
-      (%(still)s)
-      and %(on)s
-      (
-      %(entered)s)
-    ||| % {
-      still: promql.stillInPhase(c, n.phase),
-      on: promql.on(c),
-      entered: promql.indent(promql.enteredPhase(c, n.phase, c.lifecycleWindow), 2),
-    }),
+    expr: if std.objectHas(n, 'expr') then n.expr else entered(c, n.phase),
     // No `for`: the notice goes out on the step, like Flagger's own.
     'for': '0s',
     labels: { severity: 'info', phase: n.phase, lifecycle: 'true' },
@@ -68,7 +80,7 @@ local promql = import '../lib/promql.libsonnet';
   lifecycleAlerts(c):: [
     notice(c, {
       name: 'FlaggerCanaryInitialized',
-      notification: 'New %s detected, initialization completed.' % a.fromSeries(c, 'flagger_canary_info', 'label "target_kind"', 'last_over_time(%%s[%s])' % c.exporterGapTolerance),
+      notification: 'New %s detected, initialization completed.' % a.fromSeries(c, 'flagger_canary_info', 'label "target_kind"', acrossGaps(c)),
       fields: true,
       phase: 'Initialized',
       message: 'Initialization done! {{ $labels.canary }}.%s' % ns,
@@ -79,21 +91,10 @@ local promql = import '../lib/promql.libsonnet';
       // Initialized and no phase change is seen: a canary created within
       // the window counts as having entered the phase. An exporter restart
       // leaves the creation time as it was, so it invents nothing.
-      expr: promql.withTarget(c, |||
-        (%(still)s)
-        and %(on)s
-        (
-        %(entered)s
-          or
-          time() - %(created)s < %(window)d
-        )
-      ||| % {
-        still: promql.stillInPhase(c, 'Initialized'),
-        on: promql.on(c),
-        entered: std.rstripChars(promql.indent(promql.enteredPhase(c, 'Initialized', c.lifecycleWindow), 2), '\n'),
-        created: promql.canary(c, 'flagger_canary_created_timestamp_seconds'),
-        window: promql.seconds(c.lifecycleWindow),
-      }),
+      expr: entered(c, 'Initialized', also='time() - %s < %d' % [
+        promql.canary(c, 'flagger_canary_created_timestamp_seconds'),
+        promql.seconds(c.lifecycleWindow),
+      ]),
     }),
     // Fires for the whole rollout (Progressing to Finalising) rather than on
     // entry, and resolves when it ends in Succeeded or Failed. The phase
@@ -137,10 +138,10 @@ local promql = import '../lib/promql.libsonnet';
     }),
     notice(c, {
       name: 'FlaggerCanaryPromoted',
-      notification: '{{ with %s }}{{ if eq (. | first | value) 1.0 }}Canary analysis was skipped, promotion finished.{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}{{ else }}Canary analysis completed successfully, promotion finished.{{ end }}' % a.seriesOf(c, 'flagger_canary_skip_analysis'),
+      notification: ifSkipped(c, 'Canary analysis was skipped, promotion finished.', 'Canary analysis completed successfully, promotion finished.'),
       phase: 'Succeeded',
       // Flagger's event says so when the analysis was skipped.
-      message: '{{ with %s }}{{ if eq (. | first | value) 1.0 }}Promotion completed! Canary analysis was skipped for {{ $labels.target_name }}.%s{{ else }}Promotion completed! Scaling down {{ $labels.target_name }}.%s{{ end }}{{ else }}Promotion completed! Scaling down {{ $labels.target_name }}.%s{{ end }}' % [a.seriesOf(c, 'flagger_canary_skip_analysis'), ns, ns, ns],
+      message: ifSkipped(c, 'Promotion completed! Canary analysis was skipped for {{ $labels.target_name }}.%s' % ns, 'Promotion completed! Scaling down {{ $labels.target_name }}.%s' % ns),
       summary: 'Flagger promoted a canary.',
       description: 'Canary %s succeeded: the new revision of {{ $labels.target_name }} is now the primary and the canary is scaled down.' % a.canaryRef(c),
     }),
@@ -160,19 +161,7 @@ local promql = import '../lib/promql.libsonnet';
       message: 'Canary failed! Scaling down {{ $labels.canary }}.%s' % ns,
       summary: 'Flagger rolled a canary back.',
       description: 'Canary %s failed: Flagger routed all traffic back to {{ $labels.target_name }}-primary and scaled the canary down.' % a.canaryRef(c),
-      expr: promql.withTarget(c, |||
-        (%(still)s)
-        and %(on)s
-        (
-        %(entered)s)
-        unless %(on)s
-        (%(allTraffic)s)
-      ||| % {
-        still: promql.stillInPhase(c, 'Failed'),
-        on: promql.on(c),
-        entered: promql.indent(promql.enteredPhase(c, 'Failed', c.lifecycleWindow), 2),
-        allTraffic: promql.allTrafficOnCanary(c),
-      }),
+      expr: entered(c, 'Failed', unless=promql.allTrafficOnCanary(c)),
     }),
   ],
 }

@@ -6,11 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
 )
@@ -88,6 +87,17 @@ func (r *run) reach(phase string) {
 	r.t.Helper()
 	r.waitPhase(phase)
 	r.settle(phase, nil)
+}
+
+// failed waits for phase Failed, settles there and checks the mixin's alerts
+// (see alerts): the end of every scenario whose canary is not promoted. how
+// names the way it failed, for docs/conformance.md.
+func (r *run) failed(how string, active, never []string) {
+	r.t.Helper()
+	step := "Failed (" + how + ")"
+	r.waitPhase("Failed")
+	r.settle(step, nil)
+	r.alerts(step, active, never)
 }
 
 // gated rolls out behind a closed gate (a webhook of type gate), settles

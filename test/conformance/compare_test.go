@@ -1,7 +1,6 @@
 package conformance_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -147,8 +146,7 @@ func (r *run) checksum(step string) {
 // for namespace/name, or absent.
 func lastEventChecksum(posts []stack.Message, namespace, name string) string {
 	for i := len(posts) - 1; i >= 0; i-- {
-		var e struct{ Name, Namespace, Checksum string }
-		if json.Unmarshal(posts[i].Body, &e) == nil && e.Namespace == namespace && e.Name == name {
+		if e, err := stack.DecodeEvent(posts[i].Body); err == nil && e.Namespace == namespace && e.Name == name {
 			return e.Checksum
 		}
 	}

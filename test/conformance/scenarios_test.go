@@ -67,9 +67,7 @@ var scenarios = []*scenario{
 			r.revision(2)
 			r.wait("a failed check", func(s status) bool { return s.FailedChecks >= 1 })
 			r.settle("Progressing, checks failing", nil)
-			r.waitPhase("Failed")
-			r.settle("Failed (rolled back)", nil)
-			r.alerts("Failed (rolled back)", []string{"FlaggerCanaryRolledBack", "canary_rollback"},
+			r.failed("rolled back", []string{"FlaggerCanaryRolledBack", "canary_rollback"},
 				[]string{"FlaggerCanaryPromotionFailed", "FlaggerCanaryRolledBackBelowThreshold"})
 		}},
 	{name: "confirm-rollout", doc: "confirm-rollout gate closed (Waiting), then opened and promoted",
@@ -137,9 +135,7 @@ var scenarios = []*scenario{
 			r.revision(2)
 			r.wait("weight 20", func(s status) bool { return s.CanaryWeight >= 20 })
 			r.hook("rollback", true)
-			r.waitPhase("Failed")
-			r.settle("Failed (manual rollback)", nil)
-			r.alerts("Failed (manual rollback)", []string{"FlaggerCanaryRolledBack", "FlaggerCanaryRolledBackBelowThreshold"},
+			r.failed("manual rollback", []string{"FlaggerCanaryRolledBack", "FlaggerCanaryRolledBackBelowThreshold"},
 				[]string{"FlaggerCanaryPromotionFailed"})
 		}},
 	{name: "promotion-failed", doc: "nginx, the primary exceeds its progress deadline while Promoting: Flagger fails the promotion and keeps traffic on the canary",
@@ -148,9 +144,7 @@ var scenarios = []*scenario{
 			r.revision(2)
 			r.waitPhase("Promoting")
 			r.f.Deployments.Set(r.t, r.ns, primary, harness.DeadlineExceeded)
-			r.waitPhase("Failed")
-			r.settle("Failed (promotion failed)", nil)
-			r.alerts("Failed (promotion failed)", []string{"FlaggerCanaryPromotionFailed"},
+			r.failed("promotion failed", []string{"FlaggerCanaryPromotionFailed"},
 				[]string{"FlaggerCanaryRolledBack", "FlaggerCanaryRolledBackBelowThreshold", "FlaggerCanaryFailed"})
 		}},
 	{name: "revision-changed", doc: "nginx, a new revision while held at weight 20: Flagger restarts the analysis",
