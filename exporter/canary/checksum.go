@@ -19,8 +19,9 @@ import (
 // trackedConfigs is nil when the status has no trackedConfigs and non-nil
 // (possibly empty) when it has, as Flagger's typed client decodes it: the two
 // hash differently. Flagger posts before the status write that follows an
-// event, so an event carries the checksum of the status as it was then; see
-// docs/event-adapter.md for the one notice that differs.
+// event, so an event carries the checksum of the status as it was then
+// (docs/flagger-notifications.md, section 2.7); docs/event-adapter.md names
+// the one notice whose checksum therefore differs from Flagger's.
 func Checksum(trackedConfigs *map[string]string, lastAppliedSpec string) string {
 	canaryFields := struct {
 		TrackedConfigs  *map[string]string
