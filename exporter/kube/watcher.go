@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
-
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 // CanaryResource is Flagger's Canary resource.

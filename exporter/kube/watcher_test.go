@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
-
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -23,6 +21,7 @@ import (
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 )
 
 func canaryObject(ns, name, phase string) *unstructured.Unstructured {

@@ -8,13 +8,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
-
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 

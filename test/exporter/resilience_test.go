@@ -7,10 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )

@@ -5,11 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )

@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 )
 
 // Namespace is a namespace object to create.

@@ -24,12 +24,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 )
 
 // Canary is one simulated canary. It assumes it is the only writer of the

@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
 
