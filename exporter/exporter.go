@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/go-kit/log"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 	"github.com/prometheus/exporter-toolkit/web"
 	"k8s.io/client-go/dynamic"
@@ -23,6 +25,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/events"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/scrape"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
@@ -43,8 +46,25 @@ type Config struct {
 	// every Canary without spec.provider. Empty means Flagger's default,
 	// istio.
 	MeshProvider string
-	Web          *web.FlagConfig
-	Logger       log.Logger
+	// Events configures the Events watch and the relay of per-step events.
+	Events EventsConfig
+	Web    *web.FlagConfig
+	Logger log.Logger
+}
+
+// EventsConfig is the --events.* flags.
+type EventsConfig struct {
+	// Watch the Canaries' Kubernetes Events: the latest-step metric, and the
+	// relay when AlertmanagerURLs are set.
+	Watch bool
+	// AlertmanagerURLs receive each new per-step event as an alert.
+	AlertmanagerURLs []string
+	// HTTPConfigFile: TLS, basic auth or a bearer token for them, in
+	// Prometheus' HTTP client format; secrets are read from files it names.
+	HTTPConfigFile string
+	// AlertLifetime: how long a step alert fires; the replay window after a
+	// restart.
+	AlertLifetime time.Duration
 }
 
 // Run serves until ctx is cancelled.
@@ -81,9 +101,17 @@ func Run(ctx context.Context, c Config) error {
 		Help: "Canaries currently exported.",
 	}, func() float64 { return float64(st.Len()) }))
 
+	relay, forwarder, err := newRelay(c, client, st, reg)
+	if err != nil {
+		return err
+	}
+	var sink kube.Sink = st
+	if relay != nil {
+		sink = forgetting{st, relay}
+	}
 	watcher, err := kube.New(kube.Config{
 		Client: client, Namespaces: c.Namespaces, LabelSelector: c.LabelSelector,
-		Sink: st, Logger: c.Logger, Registerer: reg,
+		Sink: sink, Logger: c.Logger, Registerer: reg,
 		Decode: canary.Options{MeshProvider: c.MeshProvider},
 	})
 	if err != nil {
@@ -105,7 +133,91 @@ func Run(ctx context.Context, c Config) error {
 		return err
 	}
 	go watcher.Run(ctx)
+	if forwarder != nil {
+		go forwarder.Run(ctx)
+	}
+	if relay != nil {
+		go func() {
+			// After the canaries: the relay only relays exported canaries.
+			if waitSynced(ctx, watcher) {
+				relay.Run(ctx)
+			}
+		}()
+	}
 	return server.Run(ctx, opts, handler)
+}
+
+// newRelay sets up the Events watch and, with Alertmanager URLs, the
+// forwarder; both nil with --no-events.watch.
+func newRelay(c Config, client dynamic.Interface, st *store.Store, reg prometheus.Registerer) (*events.Relay, *events.Forwarder, error) {
+	e := c.Events
+	if !e.Watch {
+		if len(e.AlertmanagerURLs) > 0 {
+			return nil, nil, fmt.Errorf("--events.alertmanager-url needs the Events watch; drop --no-events.watch")
+		}
+		return nil, nil, nil
+	}
+	var forwarder *events.Forwarder
+	var sender events.Sender
+	if len(e.AlertmanagerURLs) > 0 {
+		httpClient := http.DefaultClient
+		if e.HTTPConfigFile != "" {
+			cfg, _, err := promconfig.LoadHTTPConfigFile(e.HTTPConfigFile)
+			if err != nil {
+				return nil, nil, fmt.Errorf("--events.alertmanager-http-config %s: %w", e.HTTPConfigFile, err)
+			}
+			if httpClient, err = promconfig.NewClientFromConfig(*cfg, Name); err != nil {
+				return nil, nil, fmt.Errorf("--events.alertmanager-http-config %s: %w", e.HTTPConfigFile, err)
+			}
+		}
+		var err error
+		forwarder, err = events.NewForwarder(events.ForwarderConfig{
+			URLs: e.AlertmanagerURLs, Client: httpClient, UserAgent: Name + "/" + version.Version,
+			Logger: c.Logger, Registerer: reg,
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		sender = forwarder
+	}
+	if e.AlertLifetime <= 0 {
+		e.AlertLifetime = DefaultAlertLifetime
+	}
+	relay, err := events.New(events.Config{
+		Client: client, Namespaces: c.Namespaces, Canaries: st, Sender: sender,
+		Lifetime: e.AlertLifetime, Logger: c.Logger, Registerer: reg,
+	})
+	return relay, forwarder, err
+}
+
+// DefaultAlertLifetime is --events.alert-lifetime's default: long enough for
+// Alertmanager's group_wait and the adapter's retries, short enough that
+// Alertmanager holds few step alerts.
+const DefaultAlertLifetime = 10 * time.Minute
+
+// forgetting drops a canary's latest step with the canary.
+type forgetting struct {
+	*store.Store
+	relay *events.Relay
+}
+
+func (f forgetting) Delete(namespace, name string) bool {
+	f.relay.Forget(namespace, name)
+	return f.Store.Delete(namespace, name)
+}
+
+// waitSynced waits for the canary informers' first list.
+func waitSynced(ctx context.Context, w *kube.Watcher) bool {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for w.Synced() != nil {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+	return true
 }
 
 // restConfig finds credentials the way a user expects: an explicit

@@ -40,3 +40,7 @@ func classify(err error) watchProblem {
 	}
 	return problemOther
 }
+
+// WatchErrorReason is the reason label classify gives err, for other
+// informers of the exporter (the Events watch) to count theirs alike.
+func WatchErrorReason(err error) string { return classify(err).reason }

@@ -85,3 +85,13 @@ func (s *Store) Len() int {
 	defer s.mu.RUnlock()
 	return len(s.sorted)
 }
+
+// Lookup returns the current facts of namespace/name.
+func (s *Store) Lookup(namespace, name string) (canary.Facts, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i, found := s.find(namespace, name); found {
+		return s.sorted[i].Facts, true
+	}
+	return canary.Facts{}, false
+}

@@ -1,0 +1,239 @@
+package events
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
+)
+
+// EventResource is core/v1 Events, the API Flagger's recorder writes.
+var EventResource = schema.GroupVersionResource{Version: "v1", Resource: "events"}
+
+// canarySelector asks the API server for Events on Canaries only.
+var canarySelector = fields.Set{
+	"involvedObject.kind":       flagger.Kind,
+	"involvedObject.apiVersion": flagger.Group + "/" + flagger.Version,
+}.String()
+
+// Canaries is what the relay reads about a canary when it relays a step:
+// its phase and checksum, as Flagger's own post carries them. Only canaries
+// the exporter exports are relayed, so its namespace and label selection
+// hold for Events too.
+type Canaries interface {
+	Lookup(namespace, name string) (canary.Facts, bool)
+}
+
+// Sender takes one alert for Alertmanager and never blocks (see Forwarder).
+type Sender interface{ Send(Alert) }
+
+// Config configures a Relay.
+type Config struct {
+	Client     dynamic.Interface
+	Namespaces []string // nil or empty: all namespaces
+	Canaries   Canaries
+	Sender     Sender // nil: only the latest-step metric, nothing is sent
+	// Lifetime is how long a step's alert stays firing in Alertmanager, and
+	// how old an Event found at start-up may be to be (re)sent: Alertmanager
+	// merges a re-sent alert with the one it holds, so a restart neither
+	// loses a step of the last Lifetime nor notifies one twice.
+	Lifetime   time.Duration
+	Logger     log.Logger
+	Registerer prometheus.Registerer
+	Now        func() time.Time // default time.Now
+}
+
+// Relay watches the Events of Canaries. It is safe for concurrent use.
+type Relay struct {
+	c         Config
+	factories []dynamicinformer.DynamicSharedInformerFactory
+	informers []cache.SharedIndexInformer
+	metrics   *metrics
+
+	mu     sync.Mutex
+	sent   map[string]int32   // Event uid → the occurrence last handled
+	latest map[[2]string]Step // namespace, canary → its latest step
+}
+
+// New sets up the informers; Run starts them.
+func New(c Config) (*Relay, error) {
+	if c.Logger == nil {
+		c.Logger = log.NewNopLogger()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	r := &Relay{c: c, sent: map[string]int32{}, latest: map[[2]string]Step{}}
+	namespaces := c.Namespaces
+	if len(namespaces) == 0 {
+		namespaces = []string{metav1.NamespaceAll}
+	}
+	seen := map[string]bool{}
+	for _, ns := range namespaces {
+		if seen[ns] {
+			continue
+		}
+		seen[ns] = true
+		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns,
+			func(o *metav1.ListOptions) { o.FieldSelector = canarySelector })
+		inf := f.ForResource(EventResource).Informer()
+		if err := inf.SetTransform(transform); err != nil {
+			return nil, err
+		}
+		if err := inf.SetWatchErrorHandlerWithContext(r.watchError); err != nil {
+			return nil, err
+		}
+		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+			AddFunc:    func(obj any, initial bool) { r.observe(obj, initial) },
+			UpdateFunc: func(_, obj any) { r.observe(obj, false) },
+			DeleteFunc: r.forgetEvent,
+		}); err != nil {
+			return nil, err
+		}
+		r.factories = append(r.factories, f)
+		r.informers = append(r.informers, inf)
+	}
+	r.metrics = newMetrics(c.Registerer, r)
+	return r, nil
+}
+
+// Run starts the informers and blocks until ctx is done.
+func (r *Relay) Run(ctx context.Context) {
+	for _, f := range r.factories {
+		f.Start(ctx.Done())
+	}
+	<-ctx.Done()
+	for _, f := range r.factories {
+		f.Shutdown()
+	}
+}
+
+// object is what the informer's cache keeps per Event: its identity and the
+// decoded step, not the whole object.
+type object struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta // Name, Namespace, UID and ResourceVersion only
+
+	step Step
+	ok   bool // an Event on a Canary with a message
+}
+
+func (o *object) DeepCopyObject() runtime.Object {
+	c := *o
+	o.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
+	return &c
+}
+
+func transform(in any) (any, error) {
+	u, ok := in.(*unstructured.Unstructured)
+	if !ok {
+		return in, nil
+	}
+	o := &object{ObjectMeta: metav1.ObjectMeta{
+		Name: u.GetName(), Namespace: u.GetNamespace(), UID: u.GetUID(), ResourceVersion: u.GetResourceVersion(),
+	}}
+	o.step, o.ok = Decode(u)
+	return o, nil
+}
+
+// observe handles an Event as it is created or updated: every update of a
+// recorder's Event is a new occurrence (count + 1, and for an aggregated
+// Event a new message). initial marks the informer's first list, which
+// holds Events from before the start: only those younger than Lifetime are
+// sent, and Alertmanager drops the ones it already has.
+func (r *Relay) observe(obj any, initial bool) {
+	o, ok := obj.(*object)
+	if !ok || !o.ok {
+		return
+	}
+	s := o.step
+	facts, exported := r.c.Canaries.Lookup(s.Namespace, s.Canary)
+	if !exported {
+		r.metrics.ignored.Inc()
+		return
+	}
+	r.mu.Lock()
+	last, known := r.sent[s.UID]
+	if known && s.Count <= last {
+		r.mu.Unlock()
+		return // a resync or a metadata-only change: no new occurrence
+	}
+	r.sent[s.UID] = s.Count
+	key := [2]string{s.Namespace, s.Canary}
+	if l, ok := r.latest[key]; !ok || !s.Time.Before(l.Time) {
+		r.latest[key] = s
+	}
+	r.mu.Unlock()
+
+	r.metrics.observed.WithLabelValues(s.Type).Inc()
+	if r.c.Sender == nil || flagger.IsLifecycleMessage(s.Message) {
+		return // the mixin's notices stand for lifecycle events
+	}
+	now := r.c.Now()
+	if initial && now.Sub(s.Time) > r.c.Lifetime {
+		r.metrics.stale.Inc()
+		return
+	}
+	at := now
+	if initial {
+		at = s.Time
+	}
+	r.c.Sender.Send(alertFor(s, facts, at, r.c.Lifetime))
+}
+
+// forgetEvent drops what the relay remembers of an Event Kubernetes deleted
+// (Events expire, an hour after their last occurrence by default).
+func (r *Relay) forgetEvent(obj any) {
+	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tomb.Obj
+	}
+	if o, ok := obj.(*object); ok {
+		r.mu.Lock()
+		delete(r.sent, string(o.UID))
+		r.mu.Unlock()
+	}
+}
+
+// Forget drops a canary's latest step when the canary goes, so its series
+// goes with it.
+func (r *Relay) Forget(namespace, name string) {
+	r.mu.Lock()
+	delete(r.latest, [2]string{namespace, name})
+	r.mu.Unlock()
+}
+
+// Latest returns every canary's latest step, in no particular order.
+func (r *Relay) Latest() []Step {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Step, 0, len(r.latest))
+	for _, s := range r.latest {
+		out = append(out, s)
+	}
+	return out
+}
+
+func (r *Relay) watchError(_ context.Context, _ *cache.Reflector, err error) {
+	reason := kube.WatchErrorReason(err)
+	r.metrics.watchErrors.WithLabelValues(reason).Inc()
+	if reason == "forbidden" {
+		level.Error(r.c.Logger).Log("msg", "cannot list or watch Events; no per-step events are relayed", "fix", "grant get, list and watch on events to the exporter's ServiceAccount (deploy/exporter/rbac.yaml), or run with --no-events.watch", "err", err)
+		return
+	}
+	level.Debug(r.c.Logger).Log("msg", "event watch ended, client-go re-establishes it", "reason", reason, "err", err)
+}
