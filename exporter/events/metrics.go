@@ -34,7 +34,16 @@ func newMetrics(reg prometheus.Registerer, r *Relay) *metrics {
 	m.observed.WithLabelValues("Warning")
 	m.watchErrors.WithLabelValues("forbidden")
 	if reg != nil {
-		reg.MustRegister(m.observed, m.ignored, m.stale, m.watchErrors, latestCollector{r})
+		reg.MustRegister(m.observed, m.ignored, m.stale, m.watchErrors, latestCollector{r},
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "flagger_exporter_event_cache_synced",
+				Help: "1 when every Event informer has completed its first list: from then on every occurrence is relayed as it happens.",
+			}, func() float64 {
+				if r.Synced() {
+					return 1
+				}
+				return 0
+			}))
 	}
 	return m
 }

@@ -123,6 +123,17 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
+// Synced reports whether every informer has completed its first list.
+// Occurrences before that are seen only as each Event's latest.
+func (r *Relay) Synced() bool {
+	for _, inf := range r.informers {
+		if !inf.HasSynced() {
+			return false
+		}
+	}
+	return true
+}
+
 // object is what the informer's cache keeps per Event: its identity and the
 // decoded step, not the whole object.
 type object struct {
@@ -175,7 +186,10 @@ func (r *Relay) observe(obj any, initial bool) {
 	}
 	r.sent[s.UID] = s.Count
 	key := [2]string{s.Namespace, s.Canary}
-	if l, ok := r.latest[key]; !ok || !s.Time.Before(l.Time) {
+	// Live, the watch's order is the order Flagger wrote in; the
+	// one-second timestamps are not (the aggregator stamps its own clock).
+	// The first list comes in name order, so there the time decides.
+	if l, ok := r.latest[key]; !ok || !initial || !s.Time.Before(l.Time) {
 		r.latest[key] = s
 	}
 	r.mu.Unlock()

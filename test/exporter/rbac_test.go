@@ -1,6 +1,7 @@
 package exporter_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,10 +46,22 @@ func TestManifestsAndRBAC(t *testing.T) {
 	if out, _, _ := c.Kubectl(t, cluster, nil, "auth", "can-i", "list", "secrets", "-A"); strings.TrimSpace(out) != "no" {
 		t.Error("cluster SA may list secrets")
 	}
+	// Events (the per-step relay): read, never written.
+	if out, _, _ := c.Kubectl(t, cluster, nil, "auth", "can-i", "watch", "events", "-A"); strings.TrimSpace(out) != "yes" {
+		t.Error("cluster SA cannot watch events")
+	}
+	for _, verb := range []string{"create", "patch", "delete"} {
+		if out, _, _ := c.Kubectl(t, cluster, nil, "auth", "can-i", verb, "events", "-A"); strings.TrimSpace(out) != "no" {
+			t.Errorf("cluster SA may %s events", verb)
+		}
+	}
 
 	e := startExporter(t, cluster)
 	e.waitReady(t)
 	e.expect(t, "cluster-wide SA", func(f map[string]*dto.MetricFamily) string {
+		if v := testutil.Values(f, "flagger_exporter_event_watch_errors_total", map[string]string{"reason": "forbidden"}); len(v) != 1 || v[0] != 0 {
+			return fmt.Sprintf("the ClusterRole does not let it watch Events: %v", v)
+		}
 		return all(
 			want(f, "flagger_canary_status", ids("team-a", "a"), 1),
 			want(f, "flagger_canary_status", ids("team-b", "b"), 1),
@@ -61,6 +74,9 @@ func TestManifestsAndRBAC(t *testing.T) {
 	scoped.expect(t, "namespaced SA", func(f map[string]*dto.MetricFamily) string {
 		if series(f, "team-b", "b") != 0 {
 			return "sees another namespace"
+		}
+		if v := testutil.Values(f, "flagger_exporter_event_watch_errors_total", map[string]string{"reason": "forbidden"}); len(v) != 1 || v[0] != 0 {
+			return fmt.Sprintf("the Role does not let it watch its Events: %v", v)
 		}
 		return want(f, "flagger_canary_status", ids("team-a", "a"), 1)
 	})
