@@ -103,6 +103,11 @@ func TestAlertConventions(t *testing.T) {
 				if !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_revision_info{") {
 					t.Errorf("%s: checksum annotation %q: only per-canary alerts carry it, read from flagger_canary_revision_info", name, a.Annotations[k])
 				}
+			case "last_event":
+				// Flagger's latest step, quoted by chat under a problem.
+				if a.Group == lifecycleGroup || !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_last_event_timestamp_seconds{") {
+					t.Errorf("%s: last_event annotation %q: only per-canary problems carry it, read from flagger_canary_last_event_timestamp_seconds", name, a.Annotations[k])
+				}
 			default:
 				t.Errorf("%s: unexpected annotation %s", name, k)
 			}

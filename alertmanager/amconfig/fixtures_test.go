@@ -123,6 +123,14 @@ func lifecycleAlerts(canary, ns string) map[string]*alert.Alert {
 	}
 }
 
+// step is an alert flagger-exporter relays from one of Flagger's Kubernetes
+// Events (exporter/events.alertFor).
+func step(canary, ns string) *alert.Alert {
+	return newAlert(false,
+		map[string]string{"alertname": "FlaggerCanaryStep", "namespace": ns, "canary": canary, "phase": "Progressing", "severity": "info", "event": "0b5e/1"},
+		map[string]string{"message": "Advance " + canary + "." + ns + " canary weight 20", "event_type": "Normal", "checksum": "758df7c9fc"})
+}
+
 // problem is one of the mixin's conventional alerts.
 func problem(name, severity, canary, ns string, extra map[string]string) *alert.Alert {
 	return newAlert(false,

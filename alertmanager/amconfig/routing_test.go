@@ -81,6 +81,8 @@ func TestRouting(t *testing.T) {
 		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, notices}},
 		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, notices}},
 		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, notices}},
+		// A per-step event relayed by the exporter: an event, no chat message.
+		{"Step", step("podinfo", "test"), []routeOf{adapter, none}},
 		// The Failed notice is Flagger's one rollback message and event: no
 		// second one in chat or to the adapter.
 		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{none}},

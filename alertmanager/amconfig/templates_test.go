@@ -214,3 +214,24 @@ func manyAlerts(n int) []*alert.Alert {
 	}
 	return as
 }
+
+// A problem quotes Flagger's latest step (the last_event annotation), with
+// markup escaped; a notice, which is Flagger's word already, does not.
+func TestLatestStep(t *testing.T) {
+	tmpl := loadTemplates(t, loadConfig(t))
+	stuck := problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", map[string]string{"phase": "Progressing"})
+	stuck.Annotations["last_event"] = "Halt podinfo.test advancement success rate 82.00% < 99% <!channel> *x*"
+	notice := lifecycleAlerts("podinfo", "test")["FlaggerCanaryNewRevision"]
+	notice.Annotations["last_event"] = "New revision detected! Scaling up podinfo.test"
+	for tn, want := range map[string]string{
+		"slack.flagger.text":     "Latest step: Halt podinfo.test advancement success rate 82.00% &lt; 99% &lt;!channel&gt; *x*\n",
+		"msteamsv2.flagger.text": "Latest step: Halt podinfo.test advancement success rate 82.00% \\< 99% \\<!channel\\> \\*x\\*\n\n",
+	} {
+		if got := render(t, tmpl, tn, data(tmpl, "flagger-chat", chatGroupBy, stuck)); !strings.Contains(got, want) {
+			t.Errorf("%s problem lacks %q:\n%s", tn, want, got)
+		}
+		if got := render(t, tmpl, tn, data(tmpl, "flagger-chat-notices", chatGroupBy, notice)); strings.Contains(got, "Latest step") {
+			t.Errorf("%s notice quotes the latest step:\n%s", tn, got)
+		}
+	}
+}

@@ -144,6 +144,11 @@ function(_config)
             // up to one evaluation interval later) to inhibit it first.
             groupWait: '90s',
           },
+          // Per-step events relayed by the exporter: the adapter only.
+          {
+            receiver: 'flagger-none',
+            matchers: [m('alertname', '=', 'FlaggerCanaryStep')],
+          },
           // One chat message per lifecycle notice, no resolved messages.
           {
             receiver: 'flagger-chat-notices',

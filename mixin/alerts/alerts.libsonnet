@@ -12,8 +12,10 @@ local lifecycle = import 'lifecycle.libsonnet';
   prometheusAlerts+:: {
     local c = $._config,
     local withRunbooks(rules) = [a.withRunbook(c, r) for r in rules],
-    // Per-canary alerts also carry Flagger's checksum for the event adapter.
+    // Per-canary alerts also carry Flagger's checksum for the event adapter;
+    // problems also Flagger's latest step, for chat.
     local perCanary(rules) = [a.withChecksum(c, r) for r in withRunbooks(rules)],
+    local problems(rules) = [a.withLastEvent(c, r) for r in perCanary(rules)],
     groups+:
       (if c.canaryRollbackAlertEnabled then [{
          name: 'flagger-canary-rollback',
@@ -21,7 +23,7 @@ local lifecycle = import 'lifecycle.libsonnet';
        }] else [])
       + [{
         name: 'flagger-canary',
-        rules: perCanary(canary.canaryAlerts(c)) + withRunbooks(exporter.exporterAlerts(c)),
+        rules: problems(canary.canaryAlerts(c)) + withRunbooks(exporter.exporterAlerts(c)),
       }]
       + (if c.lifecycleAlertsEnabled then [{
            name: 'flagger-canary-lifecycle',

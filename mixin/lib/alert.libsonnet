@@ -31,6 +31,14 @@
     annotations+: { checksum: $.fromSeries(config, 'flagger_canary_revision_info', 'label "checksum"') },
   },
 
+  // Adds Flagger's latest word on the canary, its latest Kubernetes Event
+  // (the exporter's Events watch): the chat templates quote it under a
+  // problem ("Latest step: Halt … success rate 82.00% < 99%"). Empty, and
+  // so absent, with --no-events.watch.
+  withLastEvent(config, rule):: rule {
+    annotations+: { last_event: $.fromSeries(config, 'flagger_canary_last_event_timestamp_seconds', 'label "message"') },
+  },
+
   // "namespace/canary" (and the cluster when showMultiCluster) for descriptions.
   canaryRef(config):: '{{ $labels.namespace }}/{{ $labels.canary }}' + config.clusterDescription,
 }
