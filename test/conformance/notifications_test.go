@@ -6,15 +6,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
 )
-
-// lifecycleEvent matches the events Flagger posts for the steps the mixin's
-// lifecycle notices stand for (docs/flagger-notifications.md). Flagger posts
-// many more (every weight step, hook result and retry); those are not
-// notices.
-var lifecycleEvent = regexp.MustCompile(`^(Initialization done! |New revision detected! Scaling up |Halt \S+ advancement waiting for (promotion )?approval|Promotion completed! |Canary failed! Scaling down )`)
 
 // hookSuffix is the webhook name Flagger appends to its "waiting for
 // approval" events; the exporter does not know webhook names.
@@ -34,7 +29,7 @@ func lifecycleEvents(posts []stack.Message, namespace, name string) []notificati
 	var out []notification
 	for _, m := range posts {
 		e, err := stack.DecodeEvent(m.Body)
-		if err != nil || e.Namespace != namespace || e.Name != name || !lifecycleEvent.MatchString(e.Metadata["eventMessage"]) {
+		if err != nil || e.Namespace != namespace || e.Name != name || !flagger.IsLifecycleMessage(e.Metadata["eventMessage"]) {
 			continue
 		}
 		out = append(out, notification{e.Metadata["eventMessage"], e.Metadata["eventType"], e.Phase})
@@ -85,6 +80,7 @@ func (r *run) notifications() {
 		r.sc.add(row{fmt.Sprintf("event %d", i+1), "event webhook: " + o.message,
 			f.eventType + ", phase " + f.phase, o.eventType + ", phase " + o.phase, verdict})
 	}
+	r.steps()
 }
 
 // allEvents lists every event the adapter delivered for the namespace, for

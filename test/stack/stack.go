@@ -89,9 +89,11 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 
 	exporterAddr := s.addr(t, 9797)
-	s.startExporter(t, exporterAddr)
-	s.startAdapter(t)
 	amAddr := s.addr(t, 9093)
+	// The exporter relays Flagger's per-step Events to Alertmanager; it
+	// retries until Alertmanager is up.
+	s.startExporter(t, exporterAddr, "--events.alertmanager-url=http://"+amAddr)
+	s.startAdapter(t)
 	s.startAlertmanager(t, amAddr)
 	s.startPrometheus(t, s.addr(t, 9090), amAddr, exporterAddr, flaggerAddr)
 	s.promReady(t)
@@ -128,10 +130,11 @@ func (s *Stack) Exited() string {
 	return ""
 }
 
-func (s *Stack) startExporter(t testing.TB, addr string) {
+func (s *Stack) startExporter(t testing.TB, addr string, extra ...string) {
 	t.Helper()
 	s.ExporterURL = "http://" + addr
-	args := append([]string{"--kubeconfig", s.Cluster.Kubeconfig, "--web.listen-address", addr, "--log.level", s.opts.LogLevel}, s.opts.ExporterArgs...)
+	args := append([]string{"--kubeconfig", s.Cluster.Kubeconfig, "--web.listen-address", addr, "--log.level", s.opts.LogLevel}, extra...)
+	args = append(args, s.opts.ExporterArgs...)
 	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-exporter"), args...))
 	s.waitHTTP(t, "flagger-exporter", s.ExporterURL+"/-/ready")
 }

@@ -1,0 +1,181 @@
+package conformance_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
+	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
+	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
+)
+
+// spamBurst is client-go's event spam filter as Flagger's recorder runs it
+// (tools/record events_cache.go, defaultSpamBurst): 25 Events per object and
+// type, then one more every 5 minutes, which a scenario never lasts.
+// Flagger posts to its webhook regardless, so what Kubernetes keeps, and so
+// what the exporter can relay, is the first 25 of each type.
+const spamBurst = 25
+
+// step is one per-step event: what a consumer tells steps apart by.
+type step struct{ message, eventType, phase string }
+
+// flaggerSteps: Flagger's per-step posts in the order it sent them, and the
+// ones Kubernetes recorded as Events (the first spamBurst of each type,
+// lifecycle events included in the count).
+func flaggerSteps(posts []stack.Message, namespace, name string) (posted, recorded []step) {
+	perType := map[string]int{}
+	for _, m := range posts {
+		e, err := stack.DecodeEvent(m.Body)
+		if err != nil || e.Namespace != namespace || e.Name != name {
+			continue
+		}
+		s := step{e.Metadata["eventMessage"], e.Metadata["eventType"], e.Phase}
+		perType[s.eventType]++
+		if flagger.IsLifecycleMessage(s.message) {
+			continue
+		}
+		posted = append(posted, s)
+		if perType[s.eventType] <= spamBurst {
+			recorded = append(recorded, s)
+		}
+	}
+	return posted, recorded
+}
+
+// ourSteps: the per-step events flagger-event-adapter delivered, in the
+// order the exporter saw them (their timestamp, in milliseconds, is when
+// the exporter relayed the Event; Alertmanager flushes groups in parallel,
+// so arrival order means nothing).
+func ourSteps(posts []stack.Message, namespace, name string) []step {
+	type stamped struct {
+		at int64
+		s  step
+	}
+	var out []stamped
+	for _, m := range posts {
+		e, err := stack.DecodeEvent(m.Body)
+		if err != nil || e.Namespace != namespace || e.Name != name || flagger.IsLifecycleMessage(e.Metadata["eventMessage"]) {
+			continue
+		}
+		at, _ := strconv.ParseInt(e.Metadata["timestamp"], 10, 64)
+		out = append(out, stamped{at, step{e.Metadata["eventMessage"], e.Metadata["eventType"], e.Phase}})
+	}
+	slices.SortStableFunc(out, func(a, b stamped) int { return int(a.at - b.at) })
+	steps := make([]step, len(out))
+	for i, o := range out {
+		steps[i] = o.s
+	}
+	return steps
+}
+
+// Intended differences of the per-step comparison.
+const (
+	whySpam       = "client-go's spam filter in Flagger's recorder keeps the first %d Events of a type per canary; Flagger posted %d %s events, %d of them per-step, of which Kubernetes kept %d"
+	whyTrimmed    = "%d end in a newline in Flagger's post (a hook's error body); flagger-event-adapter trims the whitespace around every message"
+	whyStepPhases = "%d of %d carry the phase the exporter saw when the Event arrived, not the one Flagger had in hand: %s"
+)
+
+// steps holds the per-step events the exporter relayed from Flagger's
+// Kubernetes Events (FlaggerCanaryStep, through the real Alertmanager and
+// flagger-event-adapter) to the per-step events Flagger posted to its own
+// event webhook: the same messages and types, in the same order, for every
+// one Kubernetes recorded. One row per scenario.
+func (r *run) steps() {
+	r.t.Helper()
+	var posted, recorded, ours []step
+	harness.Eventually(r.t, 45*time.Second, func() string {
+		posted, recorded = flaggerSteps(r.f.Events.Messages(), r.ns, canaryName)
+		ours = ourSteps(r.s.Events.Messages(), r.ns, canaryName)
+		if len(ours) < len(recorded) {
+			return fmt.Sprintf("%s/%s: %d per-step events from the adapter so far, Kubernetes recorded %d of Flagger's:\n ours    %v\n Flagger %v", r.ns, canaryName, len(ours), len(recorded), ours, recorded)
+		}
+		return ""
+	})
+	var msgDiffs, phaseDiffs []string
+	trimmed := 0
+	for i := range max(len(ours), len(recorded)) {
+		switch {
+		case i >= len(ours):
+			msgDiffs = append(msgDiffs, fmt.Sprintf("missing %+v", recorded[i]))
+		case i >= len(recorded):
+			msgDiffs = append(msgDiffs, fmt.Sprintf("extra %+v", ours[i]))
+		case ours[i].message != strings.TrimSpace(recorded[i].message) || ours[i].eventType != recorded[i].eventType:
+			msgDiffs = append(msgDiffs, fmt.Sprintf("#%d: adapter %+v, Flagger %+v", i+1, ours[i], recorded[i]))
+		default:
+			if ours[i].message != recorded[i].message {
+				trimmed++
+			}
+			if ours[i].phase != recorded[i].phase {
+				phaseDiffs = append(phaseDiffs, fmt.Sprintf("%q %s→%s", ours[i].message, recorded[i].phase, ours[i].phase))
+			}
+		}
+	}
+	if len(msgDiffs) > 0 {
+		r.t.Errorf("%s/%s: per-step events differ from Flagger's:\n %s", r.ns, canaryName, strings.Join(msgDiffs, "\n "))
+		return
+	}
+	var why []string
+	if len(recorded) < len(posted) {
+		for _, typ := range []string{"Normal", "Warning"} {
+			var p, k, all int
+			for _, s := range posted {
+				if s.eventType == typ {
+					p++
+				}
+			}
+			for _, s := range recorded {
+				if s.eventType == typ {
+					k++
+				}
+			}
+			all = countType(r.f.Events.Messages(), r.ns, typ)
+			if p != k {
+				why = append(why, fmt.Sprintf(whySpam, spamBurst, all, typ, p, k))
+			}
+		}
+	}
+	if trimmed > 0 {
+		why = append(why, fmt.Sprintf(whyTrimmed, trimmed))
+	}
+	if len(phaseDiffs) > 0 {
+		why = append(why, fmt.Sprintf(whyStepPhases, len(phaseDiffs), len(ours), strings.Join(phaseDiffs, ", ")))
+	}
+	verdict := "same"
+	if len(why) > 0 {
+		verdict = "intended difference: " + strings.Join(why, "; ")
+	}
+	var normal, warning int
+	for _, s := range ours {
+		if s.eventType == "Warning" {
+			warning++
+		} else {
+			normal++
+		}
+	}
+	r.sc.add(row{"event steps", "event webhook: per-step events (" + firstAndLast(ours) + ")",
+		fmt.Sprintf("%d posted", len(posted)), fmt.Sprintf("%d delivered (%d Normal, %d Warning), in order", len(ours), normal, warning), verdict})
+}
+
+func countType(posts []stack.Message, namespace, typ string) int {
+	n := 0
+	for _, m := range posts {
+		if e, err := stack.DecodeEvent(m.Body); err == nil && e.Namespace == namespace && e.Name == canaryName && e.Metadata["eventType"] == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// firstAndLast names the first and last step, for the table.
+func firstAndLast(s []step) string {
+	switch len(s) {
+	case 0:
+		return "none"
+	case 1:
+		return s[0].message
+	}
+	return s[0].message + " … " + s[len(s)-1].message
+}
