@@ -116,7 +116,7 @@ func TestRelay(t *testing.T) {
 		Annotations: map[string]string{
 			"message":    "Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",
 			"event_type": "Warning", "checksum": "758df7c9fc",
-			"summary":    "Flagger: Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",
+			"summary": "Flagger: Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",
 		},
 		StartsAt: now, EndsAt: now.Add(time.Minute),
 	}

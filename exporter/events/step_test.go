@@ -41,9 +41,9 @@ func TestDecode(t *testing.T) {
 			edit: func(o map[string]any) { o["message"] = combinedPrefix + "Advance podinfo.test canary weight 30" },
 			ok:   true, want: func(s *Step) { s.Message = "Advance podinfo.test canary weight 30" },
 		},
-		"Warning": {edit: func(o map[string]any) { o["type"] = "Warning" }, ok: true, want: func(s *Step) { s.Type = "Warning" }},
+		"Warning":            {edit: func(o map[string]any) { o["type"] = "Warning" }, ok: true, want: func(s *Step) { s.Type = "Warning" }},
 		"odd type is Normal": {edit: func(o map[string]any) { o["type"] = 7 }, ok: true, want: func(*Step) {}},
-		"no count is one": {edit: func(o map[string]any) { delete(o, "count") }, ok: true, want: func(s *Step) { s.Count = 1 }},
+		"no count is one":    {edit: func(o map[string]any) { delete(o, "count") }, ok: true, want: func(s *Step) { s.Count = 1 }},
 		"series count wins": {
 			edit: func(o map[string]any) {
 				o["series"] = map[string]any{"count": int64(9), "lastObservedTime": "2026-12-02T10:01:00.5Z"}
