@@ -89,9 +89,10 @@ func TestAlertConventions(t *testing.T) {
 		for k := range a.Annotations {
 			switch k {
 			case "summary", "description", "runbook_url":
-			case "message", "notification", "event_type":
-				// Flagger's event text, its chat text and its event type.
-				if a.Group != lifecycleGroup {
+			case "message", "notification", "event_type", "flagger_severity":
+				// Flagger's event text, its chat text and its event type; a
+				// failed promotion has Flagger's chat text too.
+				if a.Group != lifecycleGroup && !(k == "notification" && name == "FlaggerCanaryPromotionFailed") {
 					t.Errorf("%s: %s annotation outside the lifecycle group", name, k)
 				}
 			case "target", "failed_checks_threshold", "progress_deadline", "traffic_routing":
@@ -103,10 +104,10 @@ func TestAlertConventions(t *testing.T) {
 				if !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_revision_info{") {
 					t.Errorf("%s: checksum annotation %q: only per-canary alerts carry it, read from flagger_canary_revision_info", name, a.Annotations[k])
 				}
-			case "last_event":
+			case "last_step":
 				// Flagger's latest step, quoted by chat under a problem.
-				if a.Group == lifecycleGroup || !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_last_event_timestamp_seconds{") {
-					t.Errorf("%s: last_event annotation %q: only per-canary problems carry it, read from flagger_canary_last_event_timestamp_seconds", name, a.Annotations[k])
+				if a.Group == lifecycleGroup || !strings.HasPrefix(name, "FlaggerCanary") || !strings.Contains(a.Annotations[k], "flagger_canary_last_step_timestamp_seconds{") {
+					t.Errorf("%s: last_step annotation %q: only per-canary problems carry it, read from flagger_canary_last_step_timestamp_seconds", name, a.Annotations[k])
 				}
 			default:
 				t.Errorf("%s: unexpected annotation %s", name, k)

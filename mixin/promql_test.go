@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/events"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
 )
 
@@ -53,6 +54,7 @@ func knownMetrics(t *testing.T) map[string]string {
 	for _, m := range exporterSelfMetrics {
 		known[m] = "exporter"
 	}
+	known[events.LastStepMetric] = "exporter"
 	for _, m := range flaggerMetrics {
 		if _, ok := known[m]; !ok {
 			known[m] = "flagger"

@@ -81,6 +81,8 @@ func TestRouting(t *testing.T) {
 		{"WaitingPromotion", lc["FlaggerCanaryWaitingPromotion"], []routeOf{adapter, notices}},
 		{"Promoted", lc["FlaggerCanaryPromoted"], []routeOf{adapter, notices}},
 		{"Failed", lc["FlaggerCanaryFailed"], []routeOf{adapter, notices}},
+		// Read from Flagger's Events, which the exporter relays itself: chat only.
+		{"WaitingTrafficIncrease", lifecycle("FlaggerCanaryWaitingTrafficIncrease", "Progressing", "Halt podinfo.test advancement waiting for traffic increase approval", "Canary traffic increase is waiting for approval.", "podinfo", "test"), []routeOf{notices}},
 		// A per-step event relayed by the exporter: an event, no chat message.
 		{"Step", step("podinfo", "test"), []routeOf{adapter, none}},
 		// The Failed notice is Flagger's one rollback message and event: no

@@ -215,14 +215,14 @@ func manyAlerts(n int) []*alert.Alert {
 	return as
 }
 
-// A problem quotes Flagger's latest step (the last_event annotation), with
+// A problem quotes Flagger's latest step (the last_step annotation), with
 // markup escaped; a notice, which is Flagger's word already, does not.
 func TestLatestStep(t *testing.T) {
 	tmpl := loadTemplates(t, loadConfig(t))
 	stuck := problem("FlaggerCanaryProgressDeadlineExceeded", "critical", "podinfo", "test", map[string]string{"phase": "Progressing"})
-	stuck.Annotations["last_event"] = "Halt podinfo.test advancement success rate 82.00% < 99% <!channel> *x*"
+	stuck.Annotations["last_step"] = "Halt podinfo.test advancement success rate 82.00% < 99% <!channel> *x*"
 	notice := lifecycleAlerts("podinfo", "test")["FlaggerCanaryNewRevision"]
-	notice.Annotations["last_event"] = "New revision detected! Scaling up podinfo.test"
+	notice.Annotations["last_step"] = "New revision detected! Scaling up podinfo.test"
 	for tn, want := range map[string]string{
 		"slack.flagger.text":     "Latest step: Halt podinfo.test advancement success rate 82.00% &lt; 99% &lt;!channel&gt; *x*\n",
 		"msteamsv2.flagger.text": "Latest step: Halt podinfo.test advancement success rate 82.00% \\< 99% \\<!channel\\> \\*x\\*\n\n",
@@ -232,6 +232,23 @@ func TestLatestStep(t *testing.T) {
 		}
 		if got := render(t, tmpl, tn, data(tmpl, "flagger-chat-notices", chatGroupBy, notice)); strings.Contains(got, "Latest step") {
 			t.Errorf("%s notice quotes the latest step:\n%s", tn, got)
+		}
+	}
+}
+
+// Red only for Flagger's errors: a rollback by the rollback webhook is a
+// warning in Flagger (flagger_severity warn), so its notice is not danger;
+// one at the threshold is.
+func TestFailedColourFollowsFlaggerSeverity(t *testing.T) {
+	tmpl := loadTemplates(t, loadConfig(t))
+	manual := lifecycleAlerts("podinfo", "test")["FlaggerCanaryFailed"]
+	manual.Annotations["notification"] = "Rolling back manual webhook invoked"
+	manual.Annotations["flagger_severity"] = "warn"
+	threshold := lifecycleAlerts("podinfo", "test")["FlaggerCanaryFailed"]
+	threshold.Annotations["flagger_severity"] = "error"
+	for a, want := range map[*alert.Alert]string{manual: "good", threshold: "danger", lifecycleAlerts("podinfo", "test")["FlaggerCanaryFailed"]: "danger"} {
+		if got := render(t, tmpl, "slack.flagger.color", data(tmpl, "flagger-chat-notices", chatGroupBy, a)); got != want {
+			t.Errorf("%s (flagger_severity %q): colour %q, want %q", a.Annotations["notification"], a.Annotations["flagger_severity"], got, want)
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 
 // AlertName is the alertname of a relayed step. alertmanager.yml routes it to
 // the event adapter only: chat gets the latest step inside the notices
-// instead (the last_event annotation), not a message per step.
+// instead (the last_step annotation), not a message per step.
 const AlertName = "FlaggerCanaryStep"
 
 // Alert is one alert as Alertmanager's API v2 takes it (POST

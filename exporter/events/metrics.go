@@ -48,12 +48,15 @@ func newMetrics(reg prometheus.Registerer, r *Relay) *metrics {
 	return m
 }
 
-// latestDesc: one series per canary with Events, its labels the latest
-// step. The message is a label so that alert annotations can quote it
-// (`query` in the mixin's last_event annotation); its value is the time,
+// LastStepMetric is the family of each canary's latest step.
+const LastStepMetric = "flagger_canary_last_step_timestamp_seconds"
+
+// latestDesc: one series per canary with per-step Events, its labels the
+// latest step (not a lifecycle event: the notices are those). The message is a label so that alert annotations can quote it
+// (`query` in the mixin's last_step annotation); its value is the time,
 // so a repeat of the same message is visible as a new value.
-var latestDesc = prometheus.NewDesc("flagger_canary_last_event_timestamp_seconds",
-	"Unix time of the latest Kubernetes Event on the canary (Flagger records each message it posts as one), with its type and message (at most 1024 bytes).",
+var latestDesc = prometheus.NewDesc(LastStepMetric,
+	"Unix time of Flagger's latest per-step Kubernetes Event on the canary (every message it posts but the lifecycle ones: weight steps, failed checks, hook results, rollback reasons), with its type and message (at most 1024 bytes).",
 	[]string{"namespace", "canary", "type", "message"}, nil)
 
 type latestCollector struct{ r *Relay }

@@ -185,18 +185,21 @@ func (r *Relay) observe(obj any, initial bool) {
 		return // a resync or a metadata-only change: no new occurrence
 	}
 	r.sent[s.UID] = s.Count
+	// The mixin's notices stand for lifecycle events: neither the latest
+	// step nor sent.
+	lifecycle := flagger.IsLifecycleMessage(s.Message)
 	key := [2]string{s.Namespace, s.Canary}
 	// Live, the watch's order is the order Flagger wrote in; the
 	// one-second timestamps are not (the aggregator stamps its own clock).
 	// The first list comes in name order, so there the time decides.
-	if l, ok := r.latest[key]; !ok || !initial || !s.Time.Before(l.Time) {
+	if l, ok := r.latest[key]; !lifecycle && (!ok || !initial || !s.Time.Before(l.Time)) {
 		r.latest[key] = s
 	}
 	r.mu.Unlock()
 
 	r.metrics.observed.WithLabelValues(s.Type).Inc()
-	if r.c.Sender == nil || flagger.IsLifecycleMessage(s.Message) {
-		return // the mixin's notices stand for lifecycle events
+	if r.c.Sender == nil || lifecycle {
+		return
 	}
 	now := r.c.Now()
 	if initial && now.Sub(s.Time) > r.c.Lifetime {

@@ -124,8 +124,8 @@ func TestRelay(t *testing.T) {
 		t.Errorf("occurrence 2:\n got %+v\nwant %+v", a, want)
 	}
 
-	// A lifecycle event is not sent (a notice stands for it) but is the
-	// latest step the metric shows.
+	// A lifecycle event is neither sent nor the latest step (a notice
+	// stands for it): the latest step stays the Warning above.
 	life := flaggerEvent("e-life", "Promotion completed! Scaling down podinfo.test", 1)
 	life.Object["lastTimestamp"] = "2026-12-02T10:06:00Z"
 	if _, err := events.Create(ctx, life, metav1.CreateOptions{}); err != nil {
@@ -138,16 +138,16 @@ func TestRelay(t *testing.T) {
 		t.Errorf("%d alerts after a lifecycle Event, want 2", n)
 	}
 	const metric = `
-# HELP flagger_canary_last_event_timestamp_seconds Unix time of the latest Kubernetes Event on the canary (Flagger records each message it posts as one), with its type and message (at most 1024 bytes).
-# TYPE flagger_canary_last_event_timestamp_seconds gauge
-flagger_canary_last_event_timestamp_seconds{canary="podinfo",message="Promotion completed! Scaling down podinfo.test",namespace="test",type="Normal"} 1.79620596e+09
+# HELP flagger_canary_last_step_timestamp_seconds Unix time of Flagger's latest per-step Kubernetes Event on the canary (every message it posts but the lifecycle ones: weight steps, failed checks, hook results, rollback reasons), with its type and message (at most 1024 bytes).
+# TYPE flagger_canary_last_step_timestamp_seconds gauge
+flagger_canary_last_step_timestamp_seconds{canary="podinfo",message="Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",namespace="test",type="Warning"} 1.79620563e+09
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(metric), "flagger_canary_last_event_timestamp_seconds"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(metric), "flagger_canary_last_step_timestamp_seconds"); err != nil {
 		t.Error(err)
 	}
 	// The canary goes, and its series with it.
 	r.Forget("test", "podinfo")
-	if n, err := testutil.GatherAndCount(reg, "flagger_canary_last_event_timestamp_seconds"); err != nil || n != 0 {
+	if n, err := testutil.GatherAndCount(reg, "flagger_canary_last_step_timestamp_seconds"); err != nil || n != 0 {
 		t.Errorf("after Forget: %d series, %v", n, err)
 	}
 }

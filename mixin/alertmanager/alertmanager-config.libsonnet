@@ -114,7 +114,9 @@ function(_config)
             receiver: 'flagger-event-adapter',
             // Flagger sends no event for canary_rollback; the
             // FlaggerCanaryFailed notice is the rollback's event.
-            matchers: [m('alertname', '=~', 'Flagger.*'), m('alertname', '!=', 'FlaggerCanaryRolledBack')],
+            // Nor the traffic-increase notice: the exporter relays Flagger's
+            // own events for that gate (FlaggerCanaryStep).
+            matchers: [m('alertname', '=~', 'Flagger.*'), m('alertname', '!~', 'FlaggerCanaryRolledBack|FlaggerCanaryWaitingTrafficIncrease')],
             groupBy: ['...'],
             groupWait: '0s',
             groupInterval: '30s',

@@ -15,7 +15,7 @@ local lifecycle = import 'lifecycle.libsonnet';
     // Per-canary alerts also carry Flagger's checksum for the event adapter;
     // problems also Flagger's latest step, for chat.
     local perCanary(rules) = [a.withChecksum(c, r) for r in withRunbooks(rules)],
-    local problems(rules) = [a.withLastEvent(c, r) for r in perCanary(rules)],
+    local problems(rules) = [a.withLastStep(c, r) for r in perCanary(rules)],
     groups+:
       (if c.canaryRollbackAlertEnabled then [{
          name: 'flagger-canary-rollback',

@@ -55,7 +55,8 @@ local promql = import '../lib/promql.libsonnet';
   // both read to tell a rollout step from a problem. Flagger words each step
   // twice: `message` is its event text (event webhook, Kubernetes Events),
   // `notification` its chat text (Slack, Teams). n: { name, phase, message,
-  // notification, summary, description, eventType?, fields?, expr? };
+  // notification, summary, description, eventType?, flaggerSeverity?,
+  // fields?, expr? };
   // eventType is Flagger's for the step's event (Normal by default); fields adds
   // Flagger's chat fields; the default expr fires when the canary entered
   // n.phase within lifecycleWindow and is still in it (entered).
@@ -72,10 +73,26 @@ local promql = import '../lib/promql.libsonnet';
       notification: n.notification,
       // The Kubernetes event type Flagger gives the step's event.
       event_type: std.get(n, 'eventType', 'Normal'),
+      // The severity Flagger gives its chat message (info, warn, error):
+      // Slack's colour is danger for error only, as Flagger's.
+      flagger_severity: std.get(n, 'flaggerSeverity', 'info'),
     } + (if std.get(n, 'fields', false) then fields(c) else {}),
   },
 
   local ns = '{{ $labels.namespace }}',
+
+  // Why Flagger rolled back, as a template choosing among w's texts: the
+  // failed checks reached the threshold ($n), else its latest rollback step
+  // within lifecycleWindow ($s) was a rollback webhook or the progress
+  // deadline, else other.
+  local failedWhy(c, w) =
+    '{{ $n := 0.0 }}{{ with %s }}{{ $n = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_status_failed_checks', 'max_over_time(%%s[%s])' % c.lifecycleWindow)
+    + '{{ $t := 1.0 }}{{ with %s }}{{ $t = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_analysis_threshold')
+    + '{{ $s := "" }}{{ range %s }}{{ if match `^Rolling back ` .Labels.message }}{{ $s = .Labels.message }}{{ end }}{{ end }}' % a.seriesOf(c, 'flagger_canary_last_step_timestamp_seconds', 'last_over_time(%%s[%s])' % c.lifecycleWindow)
+    + '{{ if and (gt $n 0.0) (ge $n $t) }}%s' % w.threshold
+    + '{{ else if match `^Rolling back \\S+ manual webhook invoked$` $s }}%s' % w.manual
+    + '{{ else if match `^Rolling back \\S+ progress deadline exceeded ` $s }}%s' % w.deadline
+    + '{{ else }}%s{{ end }}' % w.other,
 
   lifecycleAlerts(c):: [
     notice(c, {
@@ -121,15 +138,40 @@ local promql = import '../lib/promql.libsonnet';
     notice(c, {
       name: 'FlaggerCanaryWaiting',
       eventType: 'Warning',
+      flaggerSeverity: 'warn',
       notification: 'Canary is waiting for approval.',
       phase: 'Waiting',
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for approval' % ns,
       summary: 'A new canary revision waits for rollout approval.',
       description: 'Canary %s has a new revision of {{ $labels.target_name }} and waits for its confirm-rollout webhook before starting the analysis.' % a.canaryRef(c),
     }),
+    // Flagger's confirm-traffic-increase gate holds a Progressing canary
+    // without writing its status, so no status series shows it; Flagger's
+    // latest step does: its "Halt … waiting for traffic increase approval"
+    // Event, repeated on every tick while the gate is closed (the exporter's
+    // Events watch). Flagger posts the chat message on every tick too; the
+    // notice sends it once per gate. The exporter relays Flagger's events
+    // themselves, so this notice goes to chat only (alertmanager.yml).
+    notice(c, {
+      name: 'FlaggerCanaryWaitingTrafficIncrease',
+      eventType: 'Warning',
+      flaggerSeverity: 'warn',
+      notification: 'Canary traffic increase is waiting for approval.',
+      phase: 'Progressing',
+      message: 'Halt {{ $labels.canary }}.%s advancement waiting for traffic increase approval' % ns,
+      summary: 'A canary analysis waits for approval of its next traffic increase.',
+      description: 'Canary %s holds the traffic of {{ $labels.target_name }} at its current step until its confirm-traffic-increase webhook approves the next.' % a.canaryRef(c),
+      expr: promql.withTarget(c, '(%s)\nand %s\n(\n  last_over_time(%s[%s])\n)\n' % [
+        promql.stillInPhase(c, 'Progressing'),
+        promql.on(c),
+        promql.canary(c, 'flagger_canary_last_step_timestamp_seconds', ['message=~"Halt .+ advancement waiting for traffic increase approval( .*)?"']),
+        c.exporterGapTolerance,
+      ]),
+    }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',
       eventType: 'Warning',
+      flaggerSeverity: 'warn',
       notification: 'Canary promotion is waiting for approval.',
       phase: 'WaitingPromotion',
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for promotion approval' % ns,
@@ -152,11 +194,17 @@ local promql = import '../lib/promql.libsonnet';
     notice(c, {
       name: 'FlaggerCanaryFailed',
       eventType: 'Warning',
-      // Flagger's chat message is about the threshold; a rollback below it
-      // (a rollback webhook, the progress deadline) keeps the event text.
-      notification: '{{ $n := 0.0 }}{{ with %s }}{{ $n = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_status_failed_checks', 'max_over_time(%%s[%s])' % c.lifecycleWindow)
-                    + '{{ $t := 1.0 }}{{ with %s }}{{ $t = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_analysis_threshold')
-                    + '{{ if and (gt $n 0.0) (ge $n $t) }}Failed checks threshold reached {{ $n }}{{ else }}Canary failed! Scaling down {{ $labels.canary }}.%s{{ end }}' % ns,
+      // Flagger's chat message says why it rolled back: the failed-checks
+      // threshold, else its rollback step ("Rolling back … manual webhook
+      // invoked", "Rolling back … progress deadline exceeded <err>"), which
+      // the exporter's Events watch shows; else the event text.
+      notification: failedWhy(c, {
+        threshold: 'Failed checks threshold reached {{ $n }}',
+        manual: 'Rolling back manual webhook invoked',
+        deadline: 'Progress deadline exceeded {{ $s | reReplaceAll `^Rolling back \\S+ progress deadline exceeded ` "" }}',
+        other: 'Canary failed! Scaling down {{ $labels.canary }}.%s' % ns,
+      }),
+      flaggerSeverity: failedWhy(c, { threshold: 'error', manual: 'warn', deadline: 'error', other: 'error' }),
       phase: 'Failed',
       message: 'Canary failed! Scaling down {{ $labels.canary }}.%s' % ns,
       summary: 'Flagger rolled a canary back.',

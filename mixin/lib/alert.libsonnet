@@ -35,8 +35,8 @@
   // (the exporter's Events watch): the chat templates quote it under a
   // problem ("Latest step: Halt … success rate 82.00% < 99%"). Empty, and
   // so absent, with --no-events.watch.
-  withLastEvent(config, rule):: rule {
-    annotations+: { last_event: $.fromSeries(config, 'flagger_canary_last_event_timestamp_seconds', 'label "message"') },
+  withLastStep(config, rule):: rule {
+    annotations+: { last_step: $.fromSeries(config, 'flagger_canary_last_step_timestamp_seconds', 'label "message"') },
   },
 
   // "namespace/canary" (and the cluster when showMultiCluster) for descriptions.

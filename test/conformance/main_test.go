@@ -78,7 +78,7 @@ for against the value Flagger's source uses.
 		b.WriteString("| step | metric | Flagger | flagger-exporter | verdict |\n|---|---|---|---|---|\n")
 		var events []row
 		for _, r := range sc.rows {
-			if strings.HasPrefix(r.step, "event ") {
+			if strings.HasPrefix(r.step, "event ") || strings.HasPrefix(r.step, "chat ") {
 				events = append(events, r)
 				continue
 			}
@@ -86,10 +86,10 @@ for against the value Flagger's source uses.
 		}
 		b.WriteString("\n")
 		if len(events) > 0 {
-			b.WriteString("Notifications: the lifecycle events Flagger posted to its event webhook, against those flagger-event-adapter delivered from the mixin's notices through Prometheus and Alertmanager.\n\n")
-			b.WriteString("| # | event message (ours) | Flagger | flagger-event-adapter | verdict |\n|---|---|---|---|---|\n")
+			b.WriteString("Notifications: the lifecycle events Flagger posted to its event webhook, against those flagger-event-adapter delivered from the mixin's notices through Prometheus and Alertmanager; its per-step events, against those the exporter relayed from Flagger's Kubernetes Events; and its Slack messages, against Alertmanager's from the notices.\n\n")
+			b.WriteString("| # | event message or chat text (ours) | Flagger | flagger-event-adapter, or Alertmanager's Slack message | verdict |\n|---|---|---|---|---|\n")
 			for _, r := range events {
-				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", strings.TrimPrefix(r.step, "event "), strings.TrimPrefix(r.metric, "event webhook: "), r.flagger, r.ours, r.verdict)
+				fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.step, strings.TrimPrefix(r.metric, "event webhook: "), r.flagger, r.ours, r.verdict)
 			}
 			b.WriteString("\n")
 		}

@@ -81,6 +81,7 @@ func (r *run) notifications() {
 			f.eventType + ", phase " + f.phase, o.eventType + ", phase " + o.phase, verdict})
 	}
 	r.steps()
+	r.chats()
 }
 
 // allEvents lists every event the adapter delivered for the namespace, for

@@ -130,11 +130,11 @@ func TestEventsRelay(t *testing.T) {
 	}
 
 	e.expect(t, "the latest step", func(f map[string]*dto.MetricFamily) string {
-		v := testutil.Values(f, "flagger_canary_last_event_timestamp_seconds",
+		v := testutil.Values(f, "flagger_canary_last_step_timestamp_seconds",
 			map[string]string{"namespace": "test", "canary": "podinfo", "type": "Warning", "message": "Rolling back podinfo.test manual webhook invoked"})
 		if len(v) != 1 || v[0] < float64(time.Now().Add(-time.Minute).Unix()) {
 			var all []string
-			if fam := f["flagger_canary_last_event_timestamp_seconds"]; fam != nil {
+			if fam := f["flagger_canary_last_step_timestamp_seconds"]; fam != nil {
 				for _, m := range fam.Metric {
 					all = append(all, m.String())
 				}
@@ -168,7 +168,7 @@ func TestEventsRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	e2.expect(t, "the canary's series gone", func(f map[string]*dto.MetricFamily) string {
-		if n := len(testutil.Values(f, "flagger_canary_last_event_timestamp_seconds", map[string]string{"canary": "podinfo"})); n != 0 {
+		if n := len(testutil.Values(f, "flagger_canary_last_step_timestamp_seconds", map[string]string{"canary": "podinfo"})); n != 0 {
 			return fmt.Sprintf("%d latest-step series left", n)
 		}
 		return ""

@@ -45,6 +45,7 @@ var headlines = map[string]string{
 	"Initialization done":                           "FlaggerCanaryInitialized",
 	"New revision detected":                         "FlaggerCanaryNewRevision",
 	"Waiting for approval":                          "FlaggerCanaryWaiting",
+	"Waiting for traffic increase":                  "FlaggerCanaryWaitingTrafficIncrease",
 	"Waiting for promotion":                         "FlaggerCanaryWaitingPromotion",
 	"Promotion completed":                           "FlaggerCanaryPromoted",
 	"Rolled back":                                   "FlaggerCanaryRolledBack",
@@ -65,7 +66,8 @@ var headlines = map[string]string{
 // "Resolved" (a problem).
 func alertName(headline, message string) string {
 	if headline == "Canary failed" {
-		if strings.HasPrefix(message, "Failed checks threshold reached ") || strings.HasPrefix(message, "Canary failed!") || message == "Ended" {
+		if strings.HasPrefix(message, "Failed checks threshold reached ") || strings.HasPrefix(message, "Canary failed!") ||
+			message == "Rolling back manual webhook invoked" || strings.HasPrefix(message, "Progress deadline exceeded ") || message == "Ended" {
 			return "FlaggerCanaryFailed"
 		}
 		return "canary_rollback"
