@@ -113,15 +113,7 @@ func New(c Config) (*Relay, error) {
 }
 
 // Run starts the informers and blocks until ctx is done.
-func (r *Relay) Run(ctx context.Context) {
-	for _, f := range r.factories {
-		f.Start(ctx.Done())
-	}
-	<-ctx.Done()
-	for _, f := range r.factories {
-		f.Shutdown()
-	}
-}
+func (r *Relay) Run(ctx context.Context) { kube.RunFactories(ctx, r.factories) }
 
 // Synced reports whether every informer has completed its first list.
 // Occurrences before that are seen only as each Event's latest.

@@ -110,12 +110,18 @@ func dedupe(in []string) []string {
 
 // Run starts the informers and blocks until ctx is done.
 func (w *Watcher) Run(ctx context.Context) {
-	for _, f := range w.factories {
+	go w.reportSync(ctx)
+	RunFactories(ctx, w.factories)
+}
+
+// RunFactories starts informer factories, blocks until ctx is done and shuts
+// them down: the lifetime of every informer of the exporter.
+func RunFactories(ctx context.Context, factories []dynamicinformer.DynamicSharedInformerFactory) {
+	for _, f := range factories {
 		f.Start(ctx.Done())
 	}
-	go w.reportSync(ctx)
 	<-ctx.Done()
-	for _, f := range w.factories {
+	for _, f := range factories {
 		f.Shutdown()
 	}
 }
