@@ -113,6 +113,24 @@ local common = import 'common.libsonnet';
           [g.target('sum by (phase) (increase(%s[$__rate_interval])) > 0' % s('flagger_canary_transitions_total'), '{{phase}}')],
           bars=true,
         ),
+        g.table(
+          "Flagger's steps",
+          "Flagger's per-step messages in the time range (weight steps, failed checks, hook results, rollback reasons), newest first, from its Kubernetes Events (flagger_canary_last_step_timestamp_seconds, the exporter's Events watch). A message that repeats on every tick is listed once, at its last time.",
+          'none',
+          [g.target('max by (type, message) (last_over_time(%s[$__range])) * 1000' % s('flagger_canary_last_step_timestamp_seconds'))],
+          [
+            { field: 'Value', title: 'Time' },
+            { field: 'type', title: 'Type' },
+            { field: 'message', title: 'Message' },
+          ],
+          h=8,
+        ) {
+          options+: { sortBy: [{ displayName: 'Time', desc: true }] },
+          fieldConfig+: { overrides: [
+            { matcher: { id: 'byName', options: 'Time' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }, { id: 'custom.width', value: 180 }] },
+            { matcher: { id: 'byName', options: 'Type' }, properties: [{ id: 'custom.width', value: 90 }] },
+          ] },
+        },
 
         g.row("Flagger's analysis"),
         g.timeseries(

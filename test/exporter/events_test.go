@@ -24,6 +24,14 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
 
+// stepFamilies are served only with --events.alertmanager-url, or (the
+// latest step) once a canary has a per-step Event.
+var stepFamilies = []string{
+	"flagger_canary_last_step_timestamp_seconds",
+	"flagger_exporter_step_alerts_sent_total", "flagger_exporter_step_alert_requests_failed_total",
+	"flagger_exporter_step_alerts_expired_total", "flagger_exporter_step_alerts_dropped_total",
+}
+
 // amStandIn records the alerts POSTed to /api/v2/alerts. The real
 // Alertmanager takes them in exporter/events' tests and in the conformance
 // run, behind which the real Flagger records the Events.
@@ -143,6 +151,13 @@ func TestEventsRelay(t *testing.T) {
 		}
 		return ""
 	})
+
+	// Every family the relay adds is served now, and documented.
+	fams, err := harness.Scrape(t, e.url+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocumented(t, fams)
 
 	// A restart lists the Events again: the recent ones are re-sent with
 	// the same occurrence labels, which Alertmanager merges (see

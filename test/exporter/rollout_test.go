@@ -121,7 +121,7 @@ func TestRolloutIsExported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkDocumented(t, fams)
+	checkDocumented(t, fams, stepFamilies...)
 	if strings.Contains(e.Output(), "level=error") {
 		t.Errorf("exporter logged errors during a normal rollout:\n%s", e.Output())
 	}
