@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -27,6 +29,7 @@ type Forwarder struct {
 
 type target struct {
 	url     string // …/api/v2/alerts
+	name    string // url without credentials: logs and the metric label
 	client  *http.Client
 	queue   chan Alert
 	logger  log.Logger
@@ -68,11 +71,14 @@ func NewForwarder(c ForwarderConfig) (*Forwarder, error) {
 	for _, raw := range c.URLs {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--events.alertmanager-url %q: want http(s)://host[:port][/path]", raw)
+			return nil, fmt.Errorf("--events.alertmanager-url %q: want http(s)://host[:port][/path]", redacted(raw))
+		}
+		if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v2/alerts") {
+			return nil, fmt.Errorf("--events.alertmanager-url %s: give Alertmanager's base URL; the exporter adds /api/v2/alerts", u.Redacted())
 		}
 		u = u.JoinPath("api", "v2", "alerts")
 		f.targets = append(f.targets, &target{
-			url: u.String(), client: withUserAgent(c.Client, c.UserAgent), queue: make(chan Alert, c.QueueSize),
+			url: u.String(), name: u.Redacted(), client: withUserAgent(c.Client, c.UserAgent), queue: make(chan Alert, c.QueueSize),
 			logger: log.With(c.Logger, "alertmanager", u.Redacted()), metrics: m, now: time.Now,
 		})
 		m.init(u.Redacted())
@@ -89,7 +95,7 @@ func (f *Forwarder) Send(a Alert) {
 			default:
 				select { // full: the oldest alert makes room
 				case <-t.queue:
-					t.metrics.dropped.WithLabelValues(redacted(t.url)).Inc()
+					t.metrics.dropped.WithLabelValues(t.name).Inc()
 				default:
 				}
 				continue
@@ -131,36 +137,47 @@ func (t *target) run(ctx context.Context) {
 
 // deliver retries one batch with backoff (0.5 s doubling to 30 s) while any
 // alert in it is still to fire: past its end Alertmanager would only record
-// it as resolved, which sends nothing.
+// it as resolved, which sends nothing. A refusal that a retry cannot change
+// (a 4xx other than 408 and 429: bad credentials, a wrong path) drops the
+// batch at once, so it does not hold up the ones behind it.
 func (t *target) deliver(ctx context.Context, batch []Alert) {
 	body, err := json.Marshal(batch)
 	if err != nil { // cannot happen for strings and times; never loop on it
 		level.Error(t.logger).Log("msg", "cannot encode alerts", "err", err)
 		return
 	}
-	name := redacted(t.url)
 	last := batch[0].EndsAt
 	for _, a := range batch {
 		if a.EndsAt.After(last) {
 			last = a.EndsAt
 		}
 	}
+	if !t.now().Before(last) { // waited in the queue past its end
+		t.metrics.expired.WithLabelValues(t.name).Add(float64(len(batch)))
+		return
+	}
 	backoff := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := t.post(ctx, body)
 		if err == nil {
-			t.metrics.sent.WithLabelValues(name).Add(float64(len(batch)))
+			t.metrics.sent.WithLabelValues(t.name).Add(float64(len(batch)))
 			if attempt > 1 {
 				level.Info(t.logger).Log("msg", "alerts delivered after retries", "alerts", len(batch), "attempts", attempt)
 			}
 			return
 		}
-		t.metrics.failed.WithLabelValues(name).Inc()
+		t.metrics.failed.WithLabelValues(t.name).Inc()
+		var refused permanentError
+		if errors.As(err, &refused) {
+			t.metrics.expired.WithLabelValues(t.name).Add(float64(len(batch)))
+			level.Error(t.logger).Log("msg", "step alerts dropped: Alertmanager refused them", "alerts", len(batch), "err", err)
+			return
+		}
 		if attempt == 1 {
 			level.Warn(t.logger).Log("msg", "cannot send step alerts to Alertmanager; retrying", "alerts", len(batch), "err", err)
 		}
 		if !t.now().Add(backoff).Before(last) {
-			t.metrics.expired.WithLabelValues(name).Add(float64(len(batch)))
+			t.metrics.expired.WithLabelValues(t.name).Add(float64(len(batch)))
 			level.Error(t.logger).Log("msg", "step alerts dropped: Alertmanager unreachable for their whole lifetime", "alerts", len(batch), "attempts", attempt, "err", err)
 			return
 		}
@@ -188,10 +205,19 @@ func (t *target) post(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+		err := fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+		if resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests {
+			return permanentError{err}
+		}
+		return err
 	}
 	return nil
 }
+
+// permanentError is a refusal a retry cannot change.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
 
 func redacted(raw string) string {
 	if u, err := url.Parse(raw); err == nil {

@@ -117,8 +117,32 @@ func TestForwarderQueueFull(t *testing.T) {
 	}
 }
 
+// A refusal a retry cannot change (403) drops the batch at once.
+func TestForwarderRefused(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		http.Error(w, "forbidden", http.StatusForbidden)
+	}))
+	defer srv.Close()
+	f, err := NewForwarder(ForwarderConfig{URLs: []string{srv.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go f.Run(ctx)
+	f.Send(stepAlert("e/1", time.Minute))
+	m := f.targets[0].metrics.expired.WithLabelValues(srv.URL + "/api/v2/alerts")
+	eventually(t, "the refused alert dropped", func() bool { return testutil.ToFloat64(m) == 1 })
+	time.Sleep(700 * time.Millisecond) // past the first backoff
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d requests, want 1: a 403 is not retried", n)
+	}
+}
+
 func TestForwarderRejectsURLs(t *testing.T) {
-	for _, u := range []string{"alertmanager:9093", "ftp://am", "http://", "://x"} {
+	for _, u := range []string{"alertmanager:9093", "ftp://am", "http://", "://x", "http://am:9093/api/v2/alerts", "http://am:9093/api/v2/alerts/"} {
 		if _, err := NewForwarder(ForwarderConfig{URLs: []string{u}}); err == nil || !strings.Contains(err.Error(), "--events.alertmanager-url") {
 			t.Errorf("%q: err = %v", u, err)
 		}
@@ -182,7 +206,8 @@ func TestForwarderToAlertmanager(t *testing.T) {
 	}
 	// A re-send (an exporter restart inside the lifetime) is the same alert.
 	f.Send(sent)
-	time.Sleep(500 * time.Millisecond)
+	accepted := f.targets[0].metrics.sent.WithLabelValues(base + "/api/v2/alerts")
+	eventually(t, "the re-send accepted", func() bool { return testutil.ToFloat64(accepted) == 2 })
 	resp, err := http.Get(base + "/api/v2/alerts")
 	if err != nil {
 		t.Fatal(err)

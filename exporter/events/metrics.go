@@ -52,9 +52,10 @@ func newMetrics(reg prometheus.Registerer, r *Relay) *metrics {
 const LastStepMetric = "flagger_canary_last_step_timestamp_seconds"
 
 // latestDesc: one series per canary with per-step Events, its labels the
-// latest step (not a lifecycle event: the notices are those). The message is a label so that alert annotations can quote it
-// (`query` in the mixin's last_step annotation); its value is the time,
-// so a repeat of the same message is visible as a new value.
+// latest step (not a lifecycle event: the notices are those). The message
+// is a label so that alert annotations can quote it (`query` in the
+// mixin's last_step annotation); its value is the time, so a repeat of the
+// same message is visible as a new value.
 var latestDesc = prometheus.NewDesc(LastStepMetric,
 	"Unix time of Flagger's latest per-step Kubernetes Event on the canary (every message it posts but the lifecycle ones: weight steps, failed checks, hook results, rollback reasons), with its type and message (at most 1024 bytes).",
 	[]string{"namespace", "canary", "type", "message"}, nil)
@@ -81,7 +82,7 @@ func newForwardMetrics(reg prometheus.Registerer) *forwardMetrics {
 	m := &forwardMetrics{
 		sent:    vec("flagger_exporter_step_alerts_sent_total", "Step alerts Alertmanager accepted."),
 		failed:  vec("flagger_exporter_step_alert_requests_failed_total", "Requests to Alertmanager that failed and were retried."),
-		expired: vec("flagger_exporter_step_alerts_expired_total", "Step alerts dropped because Alertmanager stayed unreachable for their whole lifetime."),
+		expired: vec("flagger_exporter_step_alerts_expired_total", "Step alerts dropped: Alertmanager refused them (a 4xx other than 408 and 429), or stayed unreachable for their whole lifetime."),
 		dropped: vec("flagger_exporter_step_alerts_dropped_total", "Step alerts dropped from a full queue (the oldest first)."),
 	}
 	if reg != nil {

@@ -62,12 +62,13 @@ type Config struct {
 type Relay struct {
 	c         Config
 	factories []dynamicinformer.DynamicSharedInformerFactory
-	informers []cache.SharedIndexInformer
+	handlers  []cache.ResourceEventHandlerRegistration
 	metrics   *metrics
 
-	mu     sync.Mutex
-	sent   map[string]int32   // Event uid → the occurrence last handled
-	latest map[[2]string]Step // namespace, canary → its latest step
+	mu       sync.Mutex
+	sent     map[string]int32   // Event uid → the occurrence last handled
+	latest   map[[2]string]Step // namespace, canary → its latest step
+	reported string             // the watch failure already logged, "" when healthy
 }
 
 // New sets up the informers; Run starts them.
@@ -79,16 +80,11 @@ func New(c Config) (*Relay, error) {
 		c.Now = time.Now
 	}
 	r := &Relay{c: c, sent: map[string]int32{}, latest: map[[2]string]Step{}}
-	namespaces := c.Namespaces
+	namespaces := kube.Dedupe(c.Namespaces)
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
-	seen := map[string]bool{}
 	for _, ns := range namespaces {
-		if seen[ns] {
-			continue
-		}
-		seen[ns] = true
 		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns,
 			func(o *metav1.ListOptions) { o.FieldSelector = canarySelector })
 		inf := f.ForResource(EventResource).Informer()
@@ -98,15 +94,16 @@ func New(c Config) (*Relay, error) {
 		if err := inf.SetWatchErrorHandlerWithContext(r.watchError); err != nil {
 			return nil, err
 		}
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
 			AddFunc:    func(obj any, initial bool) { r.observe(obj, initial) },
 			UpdateFunc: func(_, obj any) { r.observe(obj, false) },
 			DeleteFunc: r.forgetEvent,
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 		r.factories = append(r.factories, f)
-		r.informers = append(r.informers, inf)
+		r.handlers = append(r.handlers, reg)
 	}
 	r.metrics = newMetrics(c.Registerer, r)
 	return r, nil
@@ -118,8 +115,8 @@ func (r *Relay) Run(ctx context.Context) { kube.RunFactories(ctx, r.factories) }
 // Synced reports whether every informer has completed its first list.
 // Occurrences before that are seen only as each Event's latest.
 func (r *Relay) Synced() bool {
-	for _, inf := range r.informers {
-		if !inf.HasSynced() {
+	for _, h := range r.handlers {
+		if !h.HasSynced() {
 			return false
 		}
 	}
@@ -170,7 +167,15 @@ func (r *Relay) observe(obj any, initial bool) {
 		r.metrics.ignored.Inc()
 		return
 	}
+	// An old Event comes from a list (the first, or a relist after the
+	// watch could not resume): announcing it now would call a past step
+	// new. Live occurrences are stamped as they happen.
+	now := r.c.Now()
+	stale := !s.Time.IsZero() && now.Sub(s.Time) > r.c.Lifetime
+	listed := initial || stale
+
 	r.mu.Lock()
+	r.reported = "" // events flow: a logged watch failure is over
 	last, known := r.sent[s.UID]
 	if known && s.Count <= last {
 		r.mu.Unlock()
@@ -183,8 +188,8 @@ func (r *Relay) observe(obj any, initial bool) {
 	key := [2]string{s.Namespace, s.Canary}
 	// Live, the watch's order is the order Flagger wrote in; the
 	// one-second timestamps are not (the aggregator stamps its own clock).
-	// The first list comes in name order, so there the time decides.
-	if l, ok := r.latest[key]; !lifecycle && (!ok || !initial || !s.Time.Before(l.Time)) {
+	// A list comes in name order, so there the time decides.
+	if l, ok := r.latest[key]; !lifecycle && (!ok || !listed || !s.Time.Before(l.Time)) {
 		r.latest[key] = s
 	}
 	r.mu.Unlock()
@@ -193,8 +198,7 @@ func (r *Relay) observe(obj any, initial bool) {
 	if r.c.Sender == nil || lifecycle {
 		return
 	}
-	now := r.c.Now()
-	if initial && now.Sub(s.Time) > r.c.Lifetime {
+	if stale {
 		r.metrics.stale.Inc()
 		return
 	}
@@ -226,12 +230,18 @@ func (r *Relay) Forget(namespace, name string) {
 	r.mu.Unlock()
 }
 
-// Latest returns every canary's latest step, in no particular order.
+// Latest returns every exported canary's latest step, in no particular
+// order. It drops a step whose canary went: an Event handled while the
+// canary was being deleted may have been stored after Forget.
 func (r *Relay) Latest() []Step {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]Step, 0, len(r.latest))
-	for _, s := range r.latest {
+	for k, s := range r.latest {
+		if _, ok := r.c.Canaries.Lookup(k[0], k[1]); !ok {
+			delete(r.latest, k)
+			continue
+		}
 		out = append(out, s)
 	}
 	return out
@@ -241,7 +251,13 @@ func (r *Relay) watchError(_ context.Context, _ *cache.Reflector, err error) {
 	reason := kube.WatchErrorReason(err)
 	r.metrics.watchErrors.WithLabelValues(reason).Inc()
 	if reason == "forbidden" {
-		level.Error(r.c.Logger).Log("msg", "cannot list or watch Events; no per-step events are relayed", "fix", "grant get, list and watch on events to the exporter's ServiceAccount (deploy/exporter/rbac.yaml), or run with --no-events.watch", "err", err)
+		r.mu.Lock()
+		first := r.reported != reason
+		r.reported = reason
+		r.mu.Unlock()
+		if first { // client-go retries every few seconds: say it once
+			level.Error(r.c.Logger).Log("msg", "cannot list or watch Events; no per-step events are relayed", "fix", "grant get, list and watch on events to the exporter's ServiceAccount (deploy/exporter/rbac.yaml), or run with --no-events.watch", "err", err)
+		}
 		return
 	}
 	level.Debug(r.c.Logger).Log("msg", "event watch ended, client-go re-establishes it", "reason", reason, "err", err)

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -106,6 +107,7 @@ func TestRelay(t *testing.T) {
 	update(old, func(o map[string]any) { o["metadata"].(map[string]any)["labels"] = map[string]any{"x": "y"} })
 	update(old, func(o map[string]any) {
 		o["count"] = int64(2)
+		o["lastTimestamp"] = "2026-12-02T10:05:00Z"
 		o["type"] = "Warning"
 		o["message"] = combinedPrefix + "Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic"
 	})
@@ -137,10 +139,21 @@ func TestRelay(t *testing.T) {
 	if n := len(snd.got()); n != 2 {
 		t.Errorf("%d alerts after a lifecycle Event, want 2", n)
 	}
+	// An old Event that arrives after the first list (a relist after a
+	// long outage) is stale too: not announced as new, not the latest.
+	late := flaggerEvent("e-late", "Advance podinfo.test canary weight 30", 1)
+	late.Object["lastTimestamp"] = "2026-12-02T09:00:00Z"
+	if _, err := events.Create(ctx, late, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the late Event counted stale", func() bool { return testutil.ToFloat64(r.metrics.stale) == 2 })
+	if n := len(snd.got()); n != 2 {
+		t.Errorf("%d alerts after a stale Event, want 2", n)
+	}
 	const metric = `
 # HELP flagger_canary_last_step_timestamp_seconds Unix time of Flagger's latest per-step Kubernetes Event on the canary (every message it posts but the lifecycle ones: weight steps, failed checks, hook results, rollback reasons), with its type and message (at most 1024 bytes).
 # TYPE flagger_canary_last_step_timestamp_seconds gauge
-flagger_canary_last_step_timestamp_seconds{canary="podinfo",message="Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",namespace="test",type="Warning"} 1.79620563e+09
+flagger_canary_last_step_timestamp_seconds{canary="podinfo",message="Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",namespace="test",type="Warning"} 1.7962059e+09
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(metric), "flagger_canary_last_step_timestamp_seconds"); err != nil {
 		t.Error(err)
@@ -153,16 +166,5 @@ flagger_canary_last_step_timestamp_seconds{canary="podinfo",message="Halt advanc
 }
 
 func equalAlert(a, b Alert) bool {
-	eq := func(x, y map[string]string) bool {
-		if len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if y[k] != v {
-				return false
-			}
-		}
-		return true
-	}
-	return eq(a.Labels, b.Labels) && eq(a.Annotations, b.Annotations) && a.StartsAt.Equal(b.StartsAt) && a.EndsAt.Equal(b.EndsAt)
+	return maps.Equal(a.Labels, b.Labels) && maps.Equal(a.Annotations, b.Annotations) && a.StartsAt.Equal(b.StartsAt) && a.EndsAt.Equal(b.EndsAt)
 }

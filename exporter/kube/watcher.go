@@ -51,6 +51,9 @@ type Config struct {
 // cluster-wide default).
 type Watcher struct {
 	informers []cache.SharedIndexInformer
+	// handlers have synced once the store has every listed canary: the
+	// informer's own HasSynced turns true before its handlers have run.
+	handlers  []cache.ResourceEventHandlerRegistration
 	factories []dynamicinformer.DynamicSharedInformerFactory
 	sink      Sink
 	logger    log.Logger
@@ -68,7 +71,7 @@ func New(c Config) (*Watcher, error) {
 		}
 	}
 	w := &Watcher{sink: c.Sink, logger: c.Logger}
-	namespaces := dedupe(c.Namespaces)
+	namespaces := Dedupe(c.Namespaces)
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
@@ -82,21 +85,24 @@ func New(c Config) (*Watcher, error) {
 		if err := inf.SetWatchErrorHandlerWithContext(w.watchError); err != nil {
 			return nil, err
 		}
-		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
 			AddFunc:    w.upsert,
 			UpdateFunc: func(_, obj any) { w.upsert(obj) },
 			DeleteFunc: w.delete,
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
 		w.factories = append(w.factories, f)
 		w.informers = append(w.informers, inf)
+		w.handlers = append(w.handlers, reg)
 	}
 	w.metrics = newMetrics(c.Registerer, w)
 	return w, nil
 }
 
-func dedupe(in []string) []string {
+// Dedupe drops repeated namespaces, keeping the first of each.
+func Dedupe(in []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range in {
@@ -129,9 +135,9 @@ func RunFactories(ctx context.Context, factories []dynamicinformer.DynamicShared
 // reportSync logs once when every informer has listed its canaries.
 func (w *Watcher) reportSync(ctx context.Context) {
 	start := time.Now()
-	syncs := make([]cache.InformerSynced, len(w.informers))
-	for i, inf := range w.informers {
-		syncs[i] = inf.HasSynced
+	syncs := make([]cache.InformerSynced, len(w.handlers))
+	for i, h := range w.handlers {
+		syncs[i] = h.HasSynced
 	}
 	if cache.WaitForCacheSync(ctx.Done(), syncs...) {
 		level.Info(w.logger).Log("msg", "canary cache synced", "canaries", w.count(), "duration", time.Since(start))
@@ -149,8 +155,8 @@ func (w *Watcher) count() int {
 // Synced returns nil once every informer has completed its first list, and
 // otherwise why not.
 func (w *Watcher) Synced() error {
-	for _, inf := range w.informers {
-		if !inf.HasSynced() {
+	for _, h := range w.handlers {
+		if !h.HasSynced() {
 			w.mu.Lock()
 			p := w.problem
 			w.mu.Unlock()

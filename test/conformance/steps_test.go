@@ -1,6 +1,7 @@
 package conformance_test
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -81,7 +82,7 @@ func ourSteps(posts []stack.Message, namespace, name string) []step {
 		at, _ := strconv.ParseInt(e.Metadata["timestamp"], 10, 64)
 		out = append(out, stamped{at, step{message: e.Metadata["eventMessage"], eventType: e.Metadata["eventType"], phase: e.Phase}})
 	}
-	slices.SortStableFunc(out, func(a, b stamped) int { return int(a.at - b.at) })
+	slices.SortStableFunc(out, func(a, b stamped) int { return cmp.Compare(a.at, b.at) })
 	steps := make([]step, len(out))
 	for i, o := range out {
 		steps[i] = o.s
