@@ -54,6 +54,7 @@ var (
 	chat    = routeOf{"flagger-chat", perCanary}
 	notices = routeOf{"flagger-chat-notices", perAlert}
 	none    = routeOf{"flagger-none", perCanary}
+	noStep  = routeOf{"flagger-none", perAlert} // one group a step, should a receiver be set
 	pager   = routeOf{"flagger-pager", pagerGroup}
 	legacy  = routeOf{"flagger-teams-legacy", legacyGroup}
 )
@@ -84,7 +85,7 @@ func TestRouting(t *testing.T) {
 		// Read from Flagger's Events, which the exporter relays itself: chat only.
 		{"WaitingTrafficIncrease", lifecycle("FlaggerCanaryWaitingTrafficIncrease", "Progressing", "Halt podinfo.test advancement waiting for traffic increase approval", "Canary traffic increase is waiting for approval.", "podinfo", "test"), []routeOf{notices}},
 		// A per-step event relayed by the exporter: an event, no chat message.
-		{"Step", step("podinfo", "test"), []routeOf{adapter, none}},
+		{"Step", step("podinfo", "test"), []routeOf{adapter, noStep}},
 		// The Failed notice is Flagger's one rollback message and event: no
 		// second one in chat or to the adapter.
 		{"RolledBack warning", rolledBack("podinfo", "test"), []routeOf{none}},

@@ -150,6 +150,7 @@ function(_config)
           {
             receiver: 'flagger-none',
             matchers: [m('alertname', '=', 'FlaggerCanaryStep')],
+            groupBy: ['...'],
           },
           // One chat message per lifecycle notice, no resolved messages.
           {

@@ -15,7 +15,11 @@ local lifecycle = import 'lifecycle.libsonnet';
     // Per-canary alerts also carry Flagger's checksum for the event adapter;
     // problems also Flagger's latest step, for chat.
     local perCanary(rules) = [a.withChecksum(c, r) for r in withRunbooks(rules)],
-    local problems(rules) = [a.withLastStep(c, r) for r in perCanary(rules)],
+    // (not the failed promotion, whose notification already is that step).
+    local problems(rules) = [
+      if r.alert == 'FlaggerCanaryPromotionFailed' then r else a.withLastStep(c, r)
+      for r in perCanary(rules)
+    ],
     groups+:
       (if c.canaryRollbackAlertEnabled then [{
          name: 'flagger-canary-rollback',

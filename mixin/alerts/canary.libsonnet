@@ -62,8 +62,9 @@ local promql = import '../lib/promql.libsonnet';
         annotations: {
           // Flagger's chat text, with the error from its step "Promotion of
           // <target>.<ns> failed, primary not ready: <err>" (the exporter's
-          // Events watch); empty without it, and chat shows the description.
-          notification: '{{ $s := "" }}{{ range %s }}{{ if match `^Promotion of \\S+ failed, primary not ready: ` .Labels.message }}{{ $s = .Labels.message }}{{ end }}{{ end }}' % a.seriesOf(c, 'flagger_canary_last_step_timestamp_seconds', 'last_over_time(%%s[%s])' % c.lifecycleWindow)
+          // Events watch), its last word while the canary stays Failed;
+          // empty without it, and chat shows the description.
+          notification: '{{ $s := "" }}{{ range %s }}{{ if match `^Promotion of \\S+ failed, primary not ready: ` .Labels.message }}{{ $s = .Labels.message }}{{ end }}{{ end }}' % a.seriesOf(c, 'flagger_canary_last_step_timestamp_seconds')
                         + '{{ with $s }}Promotion failed, primary not ready: {{ . | reReplaceAll `^Promotion of \\S+ failed, primary not ready: ` "" }}{{ end }}',
           summary: 'A canary promotion failed: the primary is not ready and all traffic goes to the canary.',
           description: 'Canary %s failed its promotion: {{ $labels.target_name }}-primary did not become ready, so Flagger marked the canary Failed and routes all traffic to the canary {{ $labels.target_name }} (canaryWeight 100), the only healthy copy. The primary is broken and the canary is not scaled down.' % a.canaryRef(c),

@@ -88,7 +88,8 @@ local promql = import '../lib/promql.libsonnet';
   local failedWhy(c, w) =
     '{{ $n := 0.0 }}{{ with %s }}{{ $n = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_status_failed_checks', 'max_over_time(%%s[%s])' % c.lifecycleWindow)
     + '{{ $t := 1.0 }}{{ with %s }}{{ $t = . | first | value }}{{ end }}' % a.seriesOf(c, 'flagger_canary_analysis_threshold')
-    + '{{ $s := "" }}{{ range %s }}{{ if match `^Rolling back ` .Labels.message }}{{ $s = .Labels.message }}{{ end }}{{ end }}' % a.seriesOf(c, 'flagger_canary_last_step_timestamp_seconds', 'last_over_time(%%s[%s])' % c.lifecycleWindow)
+    // The newest rollback step (values are the Events' times).
+    + '{{ $s := "" }}{{ $at := 0.0 }}{{ range %s }}{{ if and (match `^Rolling back ` .Labels.message) (ge .Value $at) }}{{ $s = .Labels.message }}{{ $at = .Value }}{{ end }}{{ end }}' % a.seriesOf(c, 'flagger_canary_last_step_timestamp_seconds', 'last_over_time(%%s[%s])' % c.lifecycleWindow)
     + '{{ if and (gt $n 0.0) (ge $n $t) }}%s' % w.threshold
     + '{{ else if match `^Rolling back \\S+ manual webhook invoked$` $s }}%s' % w.manual
     + '{{ else if match `^Rolling back \\S+ progress deadline exceeded ` $s }}%s' % w.deadline
@@ -161,12 +162,25 @@ local promql = import '../lib/promql.libsonnet';
       message: 'Halt {{ $labels.canary }}.%s advancement waiting for traffic increase approval' % ns,
       summary: 'A canary analysis waits for approval of its next traffic increase.',
       description: 'Canary %s holds the traffic of {{ $labels.target_name }} at its current step until its confirm-traffic-increase webhook approves the next.' % a.canaryRef(c),
-      expr: promql.withTarget(c, '(%s)\nand %s\n(\n  last_over_time(%s[%s])\n)\n' % [
-        promql.stillInPhase(c, 'Progressing'),
-        promql.on(c),
-        promql.canary(c, 'flagger_canary_last_step_timestamp_seconds', ['message=~"Halt .+ advancement waiting for traffic increase approval( .*)?"']),
-        c.exporterGapTolerance,
-      ]),
+      // The gate's step must be the newest (values are the Events' times):
+      // the step that replaces it when the gate opens ends the notice at
+      // once, so the next gate gets a notice of its own.
+      expr: promql.withTarget(c, |||
+        (%(progressing)s)
+        and %(on)s
+        (
+          last_over_time(%(halt)s[%(gap)s])
+          >= %(on)s group_left
+          max by (%(by)s) (last_over_time(%(any)s[%(gap)s]))
+        )
+      ||| % {
+        progressing: promql.stillInPhase(c, 'Progressing'),
+        on: promql.on(c),
+        by: std.join(', ', c.canaryJoinLabels),
+        halt: promql.canary(c, 'flagger_canary_last_step_timestamp_seconds', ['message=~"Halt .+ advancement waiting for traffic increase approval( .*)?"']),
+        any: promql.canary(c, 'flagger_canary_last_step_timestamp_seconds'),
+        gap: c.exporterGapTolerance,
+      }),
     }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',
