@@ -31,9 +31,11 @@ type chat struct {
 // alertMetadata is off: -slack-url without metadata).
 var flaggerFields = []string{"Target", "Failed checks threshold", "Progress deadline", "Traffic routing"}
 
-// flaggerChats decodes Flagger's own Slack posts for the canary, in order;
-// consecutive repeats (the traffic-increase gate posts on every tick) are
-// one message to a reader.
+// flaggerChats decodes Flagger's own Slack posts for the canary, in order.
+// Consecutive repeats are collapsed, here and in ourChats: Flagger posts the
+// traffic-increase gate's message on every tick while it is closed, and
+// nothing in between when one gate follows another, where the notice sends
+// one message per gate.
 func flaggerChats(posts []stack.Message, object string) []chat {
 	var out []chat
 	for _, m := range posts {
@@ -92,7 +94,11 @@ func ourChats(posts []stack.Message, object string) []chat {
 			} else if len(n.Firing) != 1 {
 				continue // notices are never grouped
 			}
-			out = append(out, decodedChat(e, n.Color))
+			c := decodedChat(e, n.Color)
+			if k := len(out); k > 0 && out[k-1].text == c.text {
+				continue // one gate after another: see flaggerChats
+			}
+			out = append(out, c)
 		}
 	}
 	return out
