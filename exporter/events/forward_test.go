@@ -80,23 +80,36 @@ func TestForwarderRetries(t *testing.T) {
 	eventually(t, "sent = 2", func() bool { return testutil.ToFloat64(f.targets[0].metrics.sent.WithLabelValues(am)) == 2 })
 }
 
-// An Alertmanager that stays down for an alert's whole lifetime: the alert
-// is dropped and counted, not retried for ever.
-func TestForwarderGivesUpAtTheEnd(t *testing.T) {
+// answering runs a forwarder against a server that answers every request
+// with status; it returns the forwarder's expired counter and the number of
+// requests so far.
+func answering(t *testing.T, status int, a Alert) (expired prometheus.Counter, calls func() int32) {
+	t.Helper()
+	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "down", http.StatusBadGateway)
+		n.Add(1)
+		http.Error(w, http.StatusText(status), status)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	f, err := NewForwarder(ForwarderConfig{URLs: []string{srv.URL}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go f.Run(ctx)
-	f.Send(stepAlert("e/1", time.Second))
-	m := f.targets[0].metrics.expired.WithLabelValues(srv.URL + "/api/v2/alerts")
-	eventually(t, "the expired alert", func() bool { return testutil.ToFloat64(m) == 1 })
+	f.Send(a)
+	return f.targets[0].metrics.expired.WithLabelValues(srv.URL + "/api/v2/alerts"), n.Load
+}
+
+// An Alertmanager that stays down for an alert's whole lifetime: the alert
+// is dropped and counted, not retried for ever.
+func TestForwarderGivesUpAtTheEnd(t *testing.T) {
+	expired, calls := answering(t, http.StatusBadGateway, stepAlert("e/1", time.Second))
+	eventually(t, "the expired alert", func() bool { return testutil.ToFloat64(expired) == 1 })
+	if n := calls(); n < 2 {
+		t.Errorf("%d requests, want retries before giving up", n)
+	}
 }
 
 // A full queue drops its oldest alert, counted, and never blocks Send.
@@ -119,24 +132,10 @@ func TestForwarderQueueFull(t *testing.T) {
 
 // A refusal a retry cannot change (403) drops the batch at once.
 func TestForwarderRefused(t *testing.T) {
-	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		calls.Add(1)
-		http.Error(w, "forbidden", http.StatusForbidden)
-	}))
-	defer srv.Close()
-	f, err := NewForwarder(ForwarderConfig{URLs: []string{srv.URL}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go f.Run(ctx)
-	f.Send(stepAlert("e/1", time.Minute))
-	m := f.targets[0].metrics.expired.WithLabelValues(srv.URL + "/api/v2/alerts")
-	eventually(t, "the refused alert dropped", func() bool { return testutil.ToFloat64(m) == 1 })
+	expired, calls := answering(t, http.StatusForbidden, stepAlert("e/1", time.Minute))
+	eventually(t, "the refused alert dropped", func() bool { return testutil.ToFloat64(expired) == 1 })
 	time.Sleep(700 * time.Millisecond) // past the first backoff
-	if n := calls.Load(); n != 1 {
+	if n := calls(); n != 1 {
 		t.Errorf("%d requests, want 1: a 403 is not retried", n)
 	}
 }
