@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
@@ -61,8 +60,7 @@ type Config struct {
 // Relay watches the Events of Canaries. It is safe for concurrent use.
 type Relay struct {
 	c         Config
-	factories []dynamicinformer.DynamicSharedInformerFactory
-	handlers  []cache.ResourceEventHandlerRegistration
+	informers *kube.Informers
 	metrics   *metrics
 
 	mu       sync.Mutex
@@ -80,48 +78,31 @@ func New(c Config) (*Relay, error) {
 		c.Now = time.Now
 	}
 	r := &Relay{c: c, sent: map[string]int32{}, latest: map[[2]string]Step{}}
-	namespaces := kube.Dedupe(c.Namespaces)
-	if len(namespaces) == 0 {
-		namespaces = []string{metav1.NamespaceAll}
-	}
-	for _, ns := range namespaces {
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns,
-			func(o *metav1.ListOptions) { o.FieldSelector = canarySelector })
-		inf := f.ForResource(EventResource).Informer()
-		if err := inf.SetTransform(transform); err != nil {
-			return nil, err
-		}
-		if err := inf.SetWatchErrorHandlerWithContext(r.watchError); err != nil {
-			return nil, err
-		}
-		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+	var err error
+	r.informers, err = kube.NewInformers(kube.InformerConfig{
+		Client: c.Client, Namespaces: c.Namespaces, Resource: EventResource,
+		Tweak:     func(o *metav1.ListOptions) { o.FieldSelector = canarySelector },
+		Transform: transform,
+		OnError:   r.watchError,
+		Handler: cache.ResourceEventHandlerDetailedFuncs{
 			AddFunc:    func(obj any, initial bool) { r.observe(obj, initial) },
 			UpdateFunc: func(_, obj any) { r.observe(obj, false) },
 			DeleteFunc: r.forgetEvent,
-		})
-		if err != nil {
-			return nil, err
-		}
-		r.factories = append(r.factories, f)
-		r.handlers = append(r.handlers, reg)
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	r.metrics = newMetrics(c.Registerer, r)
 	return r, nil
 }
 
 // Run starts the informers and blocks until ctx is done.
-func (r *Relay) Run(ctx context.Context) { kube.RunFactories(ctx, r.factories) }
+func (r *Relay) Run(ctx context.Context) { r.informers.Run(ctx) }
 
 // Synced reports whether every informer has completed its first list.
 // Occurrences before that are seen only as each Event's latest.
-func (r *Relay) Synced() bool {
-	for _, h := range r.handlers {
-		if !h.HasSynced() {
-			return false
-		}
-	}
-	return true
-}
+func (r *Relay) Synced() bool { return r.informers.HasSynced() }
 
 // object is what the informer's cache keeps per Event: its identity and the
 // decoded step, not the whole object.

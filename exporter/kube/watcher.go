@@ -18,7 +18,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
@@ -47,14 +46,9 @@ type Config struct {
 	Decode canary.Options
 }
 
-// Watcher runs one informer per watched namespace (one in all for the
-// cluster-wide default).
+// Watcher watches the canaries of the watched namespaces (Informers).
 type Watcher struct {
-	informers []cache.SharedIndexInformer
-	// handlers have synced once the store has every listed canary: the
-	// informer's own HasSynced turns true before its handlers have run.
-	handlers  []cache.ResourceEventHandlerRegistration
-	factories []dynamicinformer.DynamicSharedInformerFactory
+	informers *Informers
 	sink      Sink
 	logger    log.Logger
 	metrics   *metrics
@@ -71,102 +65,52 @@ func New(c Config) (*Watcher, error) {
 		}
 	}
 	w := &Watcher{sink: c.Sink, logger: c.Logger}
-	namespaces := Dedupe(c.Namespaces)
-	if len(namespaces) == 0 {
-		namespaces = []string{metav1.NamespaceAll}
-	}
-	tweak := func(o *metav1.ListOptions) { o.LabelSelector = c.LabelSelector }
-	for _, ns := range namespaces {
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns, tweak)
-		inf := f.ForResource(CanaryResource).Informer()
-		if err := inf.SetTransform(transform(c.Decode)); err != nil {
-			return nil, err
-		}
-		if err := inf.SetWatchErrorHandlerWithContext(w.watchError); err != nil {
-			return nil, err
-		}
-		reg, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+	var err error
+	w.informers, err = NewInformers(InformerConfig{
+		Client: c.Client, Namespaces: c.Namespaces, Resource: CanaryResource,
+		Tweak:     func(o *metav1.ListOptions) { o.LabelSelector = c.LabelSelector },
+		Transform: transform(c.Decode),
+		OnError:   w.watchError,
+		Handler: cache.ResourceEventHandlerFuncs{
 			AddFunc:    w.upsert,
 			UpdateFunc: func(_, obj any) { w.upsert(obj) },
 			DeleteFunc: w.delete,
-		})
-		if err != nil {
-			return nil, err
-		}
-		w.factories = append(w.factories, f)
-		w.informers = append(w.informers, inf)
-		w.handlers = append(w.handlers, reg)
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	w.metrics = newMetrics(c.Registerer, w)
 	return w, nil
 }
 
-// Dedupe drops repeated namespaces, keeping the first of each.
-func Dedupe(in []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range in {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // Run starts the informers and blocks until ctx is done.
 func (w *Watcher) Run(ctx context.Context) {
 	go w.reportSync(ctx)
-	RunFactories(ctx, w.factories)
-}
-
-// RunFactories starts informer factories, blocks until ctx is done and shuts
-// them down: the lifetime of every informer of the exporter.
-func RunFactories(ctx context.Context, factories []dynamicinformer.DynamicSharedInformerFactory) {
-	for _, f := range factories {
-		f.Start(ctx.Done())
-	}
-	<-ctx.Done()
-	for _, f := range factories {
-		f.Shutdown()
-	}
+	w.informers.Run(ctx)
 }
 
 // reportSync logs once when every informer has listed its canaries.
 func (w *Watcher) reportSync(ctx context.Context) {
 	start := time.Now()
-	syncs := make([]cache.InformerSynced, len(w.handlers))
-	for i, h := range w.handlers {
-		syncs[i] = h.HasSynced
+	if cache.WaitForCacheSync(ctx.Done(), w.informers.HasSynced) {
+		level.Info(w.logger).Log("msg", "canary cache synced", "canaries", w.informers.Len(), "duration", time.Since(start))
 	}
-	if cache.WaitForCacheSync(ctx.Done(), syncs...) {
-		level.Info(w.logger).Log("msg", "canary cache synced", "canaries", w.count(), "duration", time.Since(start))
-	}
-}
-
-func (w *Watcher) count() int {
-	n := 0
-	for _, inf := range w.informers {
-		n += len(inf.GetStore().ListKeys())
-	}
-	return n
 }
 
 // Synced returns nil once every informer has completed its first list, and
 // otherwise why not.
 func (w *Watcher) Synced() error {
-	for _, h := range w.handlers {
-		if !h.HasSynced() {
-			w.mu.Lock()
-			p := w.problem
-			w.mu.Unlock()
-			if p != "" {
-				return fmt.Errorf("canary cache not synced: %s", p)
-			}
-			return errors.New("canary cache not synced yet")
-		}
+	if w.informers.HasSynced() {
+		return nil
 	}
-	return nil
+	w.mu.Lock()
+	p := w.problem
+	w.mu.Unlock()
+	if p != "" {
+		return fmt.Errorf("canary cache not synced: %s", p)
+	}
+	return errors.New("canary cache not synced yet")
 }
 
 func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
