@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
@@ -105,13 +106,9 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
-	var sink kube.Sink = st
-	if relay != nil {
-		sink = forgetting{st, relay}
-	}
 	watcher, err := kube.New(kube.Config{
 		Client: client, Namespaces: c.Namespaces, LabelSelector: c.LabelSelector,
-		Sink: sink, Logger: c.Logger, Registerer: reg,
+		Sink: st, Logger: c.Logger, Registerer: reg,
 		Decode: canary.Options{MeshProvider: c.MeshProvider},
 	})
 	if err != nil {
@@ -139,7 +136,7 @@ func Run(ctx context.Context, c Config) error {
 	if relay != nil {
 		go func() {
 			// After the canaries: the relay only relays exported canaries.
-			if waitSynced(ctx, watcher) {
+			if cache.WaitForCacheSync(ctx.Done(), func() bool { return watcher.Synced() == nil }) {
 				relay.Run(ctx)
 			}
 		}()
@@ -194,31 +191,6 @@ func newRelay(c Config, client dynamic.Interface, st *store.Store, reg prometheu
 // Alertmanager's group_wait and the adapter's retries, short enough that
 // Alertmanager holds few step alerts.
 const DefaultAlertLifetime = 10 * time.Minute
-
-// forgetting drops a canary's latest step with the canary.
-type forgetting struct {
-	*store.Store
-	relay *events.Relay
-}
-
-func (f forgetting) Delete(namespace, name string) bool {
-	f.relay.Forget(namespace, name)
-	return f.Store.Delete(namespace, name)
-}
-
-// waitSynced waits for the canary informers' first list.
-func waitSynced(ctx context.Context, w *kube.Watcher) bool {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for w.Synced() != nil {
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-		}
-	}
-	return true
-}
 
 // restConfig finds credentials the way a user expects: an explicit
 // --kubeconfig first, then the pod's ServiceAccount, then $KUBECONFIG or

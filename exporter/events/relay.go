@@ -203,17 +203,9 @@ func (r *Relay) forgetEvent(obj any) {
 	}
 }
 
-// Forget drops a canary's latest step when the canary goes, so its series
-// goes with it.
-func (r *Relay) Forget(namespace, name string) {
-	r.mu.Lock()
-	delete(r.latest, [2]string{namespace, name})
-	r.mu.Unlock()
-}
-
 // Latest returns every exported canary's latest step, in no particular
-// order. It drops a step whose canary went: an Event handled while the
-// canary was being deleted may have been stored after Forget.
+// order. A step whose canary went is dropped here, at the scrape, so the
+// canary's series goes with it whatever order the two watches report in.
 func (r *Relay) Latest() []Step {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -37,17 +37,17 @@ func plausiblePhase(ours string, f step) bool {
 	return ok && (o >= p || slices.Contains(f.seen, ours))
 }
 
-// flaggerSteps: Flagger's per-step posts in the order it sent them, and the
+// flaggerSteps: Flagger's per-step posts in the order it sent them, the
 // ones Kubernetes recorded as Events (the first spamBurst of each type,
-// lifecycle events included in the count).
-func flaggerSteps(posts []stack.Message, namespace, name string) (posted, recorded []step) {
+// lifecycle events included in the count), and all its posts by type.
+func flaggerSteps(posts []stack.Message, namespace, name string) (posted, recorded []step, perType map[string]int) {
 	var all []step
 	for _, m := range posts {
 		if e, err := stack.DecodeEvent(m.Body); err == nil && e.Namespace == namespace && e.Name == name {
 			all = append(all, step{message: e.Metadata["eventMessage"], eventType: e.Metadata["eventType"], phase: e.Phase})
 		}
 	}
-	perType := map[string]int{}
+	perType = map[string]int{}
 	for _, s := range all {
 		perType[s.eventType]++
 		if flagger.IsLifecycleMessage(s.message) {
@@ -61,7 +61,7 @@ func flaggerSteps(posts []stack.Message, namespace, name string) (posted, record
 			recorded = append(recorded, s)
 		}
 	}
-	return posted, recorded
+	return posted, recorded, perType
 }
 
 // ourSteps: the per-step events flagger-event-adapter delivered, in the
@@ -105,8 +105,9 @@ const (
 func (r *run) steps() {
 	r.t.Helper()
 	var posted, recorded, ours []step
+	var perType map[string]int
 	harness.Eventually(r.t, 45*time.Second, func() string {
-		posted, recorded = flaggerSteps(r.f.Events.Messages(), r.ns, canaryName)
+		posted, recorded, perType = flaggerSteps(r.f.Events.Messages(), r.ns, canaryName)
 		ours = ourSteps(r.s.Events.Messages(), r.ns, canaryName)
 		if len(ours) < len(recorded) {
 			return fmt.Sprintf("%s/%s: %d per-step events from the adapter so far, Kubernetes recorded %d of Flagger's:\n ours    %v\n Flagger %v", r.ns, canaryName, len(ours), len(recorded), ours, recorded)
@@ -137,23 +138,9 @@ func (r *run) steps() {
 		return
 	}
 	var why []string
-	if len(recorded) < len(posted) {
-		for _, typ := range []string{"Normal", "Warning"} {
-			var p, k, all int
-			for _, s := range posted {
-				if s.eventType == typ {
-					p++
-				}
-			}
-			for _, s := range recorded {
-				if s.eventType == typ {
-					k++
-				}
-			}
-			all = countType(r.f.Events.Messages(), r.ns, typ)
-			if p != k {
-				why = append(why, fmt.Sprintf(whySpam, spamBurst, all, typ, p, k))
-			}
+	for _, typ := range []string{"Normal", "Warning"} {
+		if p, k := countType(posted, typ), countType(recorded, typ); p != k {
+			why = append(why, fmt.Sprintf(whySpam, spamBurst, perType[typ], typ, p, k))
 		}
 	}
 	if trimmed > 0 {
@@ -165,25 +152,17 @@ func (r *run) steps() {
 	if len(why) > 0 {
 		verdict += "; intended difference: " + strings.Join(why, "; ")
 	}
-	var normal, warning int
-	for _, s := range ours {
-		if s.eventType == "Warning" {
-			warning++
-		} else {
-			normal++
-		}
-	}
 	// How many steps Flagger posts depends on how many ticks a gate or hold
 	// lasts, so the counts go to the log, not the table.
 	r.t.Logf("%s/%s: per-step events: Flagger posted %d, Kubernetes kept %d, the adapter delivered %d (%d Normal, %d Warning), in order: %s",
-		r.ns, canaryName, len(posted), len(recorded), len(ours), normal, warning, firstAndLast(ours))
+		r.ns, canaryName, len(posted), len(recorded), len(ours), countType(ours, "Normal"), countType(ours, "Warning"), firstAndLast(ours))
 	r.sc.add(row{"event steps", "event webhook: per-step events", "every one posted", "every one delivered, in order", verdict})
 }
 
-func countType(posts []stack.Message, namespace, typ string) int {
+func countType(steps []step, typ string) int {
 	n := 0
-	for _, m := range posts {
-		if e, err := stack.DecodeEvent(m.Body); err == nil && e.Namespace == namespace && e.Name == canaryName && e.Metadata["eventType"] == typ {
+	for _, s := range steps {
+		if s.eventType == typ {
 			n++
 		}
 	}
