@@ -66,6 +66,8 @@ type EventsConfig struct {
 	// AlertLifetime: how long a step alert fires; the replay window after a
 	// restart.
 	AlertLifetime time.Duration
+	// AlertSeverity: the step alerts' severity label.
+	AlertSeverity string
 }
 
 // Run serves until ctx is cancelled.
@@ -182,7 +184,7 @@ func newRelay(c Config, client dynamic.Interface, st *store.Store, reg prometheu
 	}
 	relay, err := events.New(events.Config{
 		Client: client, Namespaces: c.Namespaces, Canaries: st, Sender: sender,
-		Lifetime: e.AlertLifetime, Logger: c.Logger, Registerer: reg,
+		Lifetime: e.AlertLifetime, Severity: e.AlertSeverity, Logger: c.Logger, Registerer: reg,
 	})
 	return relay, forwarder, err
 }
@@ -191,6 +193,9 @@ func newRelay(c Config, client dynamic.Interface, st *store.Store, reg prometheu
 // Alertmanager's group_wait and the adapter's retries, short enough that
 // Alertmanager holds few step alerts.
 const DefaultAlertLifetime = 10 * time.Minute
+
+// DefaultAlertSeverity is --events.alert-severity's default.
+const DefaultAlertSeverity = events.DefaultSeverity
 
 // restConfig finds credentials the way a user expects: an explicit
 // --kubeconfig first, then the pod's ServiceAccount, then $KUBECONFIG or

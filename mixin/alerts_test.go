@@ -65,10 +65,15 @@ func TestAlertConventions(t *testing.T) {
 		if !alertName.MatchString(name) {
 			t.Errorf("%s: not CamelCase with the Flagger prefix", name)
 		}
+		// notice only for the lifecycle notices (checked below): info is
+		// context that kube-prometheus-stack's InfoInhibitor may mute.
 		switch a.Labels["severity"] {
-		case "critical", "warning", "info":
+		case "critical", "warning", "info", "notice":
 		default:
-			t.Errorf("%s: severity %q not one of critical, warning, info", name, a.Labels["severity"])
+			t.Errorf("%s: severity %q not one of critical, warning, info, notice", name, a.Labels["severity"])
+		}
+		if a.Labels["severity"] == "notice" && a.Group != lifecycleGroup {
+			t.Errorf("%s: severity notice is for lifecycle notices only", name)
 		}
 		if a.For == nil {
 			t.Errorf("%s: no `for`", name)
@@ -117,8 +122,8 @@ func TestAlertConventions(t *testing.T) {
 			if et := a.Annotations["event_type"]; et != "Normal" && et != "Warning" {
 				t.Errorf("%s: event_type %q, want Flagger's Normal or Warning", name, et)
 			}
-			if a.Labels["severity"] != "info" || a.Labels["phase"] == "" || a.Labels["lifecycle"] != "true" || a.Annotations["message"] == "" || a.Annotations["notification"] == "" {
-				t.Errorf("%s: a lifecycle notice needs severity info, lifecycle=\"true\", a phase label and message and notification annotations", name)
+			if a.Labels["severity"] != "notice" || a.Labels["phase"] == "" || a.Labels["lifecycle"] != "true" || a.Annotations["message"] == "" || a.Annotations["notification"] == "" {
+				t.Errorf("%s: a lifecycle notice needs severity notice, lifecycle=\"true\", a phase label and message and notification annotations", name)
 			}
 		}
 	}

@@ -29,6 +29,14 @@
     // ---- alert groups and thresholds ------------------------------------------
     canaryRollbackAlertEnabled: true,
     lifecycleAlertsEnabled: true,
+    // The severity label of the lifecycle notices (Flagger's rollout steps,
+    // sent to chat on their own). Not `info`: kube-prometheus-stack (and the
+    // kubernetes-mixin convention it follows) treats info alerts as context
+    // and mutes every one of them in a namespace where no warning or critical
+    // alert fires (its InfoInhibitor), which would silence every notice.
+    // `notice` is syslog's "normal but significant condition". flagger-exporter's
+    // FlaggerCanaryStep alerts use the same value (--events.alert-severity).
+    noticeSeverity: 'notice',
 
     runbookURLPattern: 'https://github.com/flagger-monitoring/flagger-monitoring/blob/main/docs/runbooks.md#%s',
 

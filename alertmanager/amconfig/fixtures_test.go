@@ -96,7 +96,7 @@ func runbook(name string) map[string]string {
 // notification: its event text in message, its chat text in notification.
 func lifecycle(name, phase, message, notification, canary, ns string) *alert.Alert {
 	return newAlert(false,
-		merge(canaryLabels(canary, ns), map[string]string{"alertname": name, "severity": "info", "phase": phase, "lifecycle": "true"}),
+		merge(canaryLabels(canary, ns), map[string]string{"alertname": name, "severity": "notice", "phase": phase, "lifecycle": "true"}),
 		merge(runbook(name), map[string]string{"summary": "Flagger " + phase, "description": "Canary " + ns + "/" + canary, "message": message, "notification": notification}))
 }
 
@@ -127,7 +127,7 @@ func lifecycleAlerts(canary, ns string) map[string]*alert.Alert {
 // Events (exporter/events.alertFor).
 func step(canary, ns string) *alert.Alert {
 	return newAlert(false,
-		map[string]string{"alertname": "FlaggerCanaryStep", "namespace": ns, "canary": canary, "phase": "Progressing", "severity": "info", "event": "0b5e/1"},
+		map[string]string{"alertname": "FlaggerCanaryStep", "namespace": ns, "canary": canary, "phase": "Progressing", "severity": "notice", "event": "0b5e/1"},
 		map[string]string{"message": "Advance " + canary + "." + ns + " canary weight 20", "event_type": "Normal", "checksum": "758df7c9fc"})
 }
 

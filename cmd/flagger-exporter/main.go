@@ -37,6 +37,7 @@ func run() int {
 	app.Flag("events.alertmanager-url", "Alertmanager base URL to send each new per-step event of Flagger to, as a FlaggerCanaryStep alert; repeat for every peer of an HA cluster. Default: none, nothing is sent.").StringsVar(&c.Events.AlertmanagerURLs)
 	app.Flag("events.alertmanager-http-config", "File with TLS, basic auth or bearer token settings for the Alertmanagers, in Prometheus' http_config format (secrets by file).").StringVar(&c.Events.HTTPConfigFile)
 	app.Flag("events.alert-lifetime", "How long a step alert fires in Alertmanager; also how old an Event found at start-up may be and still be sent (Alertmanager merges re-sent ones).").Default(exporter.DefaultAlertLifetime.String()).DurationVar(&c.Events.AlertLifetime)
+	app.Flag("events.alert-severity", "The step alerts' severity label: the mixin's noticeSeverity (not info, which kube-prometheus-stack's InfoInhibitor mutes).").Default(exporter.DefaultAlertSeverity).StringVar(&c.Events.AlertSeverity)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&c.TelemetryPath)
 	c.Web = kingpinflag.AddFlags(app, ":9797")
 	logConfig := logging.AddFlags(app)

@@ -13,6 +13,11 @@ import (
 // instead (the last_step annotation), not a message per step.
 const AlertName = "FlaggerCanaryStep"
 
+// DefaultSeverity is the step alerts' severity label unless configured: the
+// mixin's default noticeSeverity. Not "info": kube-prometheus-stack's
+// InfoInhibitor mutes every info alert of a namespace with no warning.
+const DefaultSeverity = "notice"
+
 // Alert is one alert as Alertmanager's API v2 takes it (POST
 // /api/v2/alerts), the same shape Prometheus sends.
 type Alert struct {
@@ -28,13 +33,13 @@ type Alert struct {
 // phase and checksum are the canary's as the exporter sees it when the
 // step arrives, which is what Flagger's own post carries in all but the
 // steps that change the phase (docs/conformance.md counts them).
-func alertFor(s Step, f canary.Facts, at time.Time, lifetime time.Duration) Alert {
+func alertFor(s Step, f canary.Facts, at time.Time, lifetime time.Duration, severity string) Alert {
 	a := Alert{
 		Labels: map[string]string{
 			"alertname": AlertName,
 			"namespace": s.Namespace,
 			"canary":    s.Canary,
-			"severity":  "info",
+			"severity":  severity,
 			"event":     s.UID + "/" + strconv.FormatInt(int64(s.Count), 10),
 		},
 		Annotations: map[string]string{

@@ -51,7 +51,11 @@ type Config struct {
 	// how old an Event found at start-up may be to be (re)sent: Alertmanager
 	// merges a re-sent alert with the one it holds, so a restart neither
 	// loses a step of the last Lifetime nor notifies one twice.
-	Lifetime   time.Duration
+	Lifetime time.Duration
+	// Severity is the alerts' severity label (DefaultSeverity if empty): the
+	// mixin's notices' (its noticeSeverity), so routes and inhibitions treat
+	// a step like them.
+	Severity   string
 	Logger     log.Logger
 	Registerer prometheus.Registerer
 	Now        func() time.Time // default time.Now
@@ -76,6 +80,9 @@ func New(c Config) (*Relay, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Severity == "" {
+		c.Severity = DefaultSeverity
 	}
 	r := &Relay{c: c, sent: map[string]int32{}, latest: map[[2]string]Step{}}
 	var err error
@@ -187,7 +194,7 @@ func (r *Relay) observe(obj any, initial bool) {
 	if initial {
 		at = s.Time
 	}
-	r.c.Sender.Send(alertFor(s, facts, at, r.c.Lifetime))
+	r.c.Sender.Send(alertFor(s, facts, at, r.c.Lifetime, r.c.Severity))
 }
 
 // forgetEvent drops what the relay remembers of an Event Kubernetes deleted

@@ -128,7 +128,7 @@ func TestRelay(t *testing.T) {
 	eventually(t, "the new occurrence", func() bool { return len(snd.got()) == 2 })
 	a = snd.got()[1]
 	want := Alert{
-		Labels: map[string]string{"alertname": AlertName, "namespace": "test", "canary": "podinfo", "phase": "Progressing", "severity": "info", "event": "e-old/2"},
+		Labels: map[string]string{"alertname": AlertName, "namespace": "test", "canary": "podinfo", "phase": "Progressing", "severity": DefaultSeverity, "event": "e-old/2"},
 		Annotations: map[string]string{
 			"message":    "Halt advancement no values found for istio metric request-success-rate probably podinfo.test is not receiving traffic",
 			"event_type": "Warning", "checksum": "758df7c9fc",

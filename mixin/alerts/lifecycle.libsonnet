@@ -65,7 +65,7 @@ local promql = import '../lib/promql.libsonnet';
     expr: if std.objectHas(n, 'expr') then n.expr else entered(c, n.phase),
     // No `for`: the notice goes out on the step, like Flagger's own.
     'for': '0s',
-    labels: { severity: 'info', phase: n.phase, lifecycle: 'true' },
+    labels: { severity: c.noticeSeverity, phase: n.phase, lifecycle: 'true' },
     annotations: {
       summary: n.summary,
       description: n.description,
