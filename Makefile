@@ -15,7 +15,7 @@ BINARIES := flagger-exporter flagger-event-adapter
 PROM_TOOLS := promtool prometheus
 JSONNET_TOOLS := jsonnet jsonnetfmt jsonnet-lint
 AM_TOOLS := alertmanager amtool
-TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_TOOLS) kubectl flagger)
+TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_TOOLS) kubectl flagger helm)
 
 # The in-process API server reports no release version unless its test binary
 # is stamped; the real Flagger refuses to start without a semantic version.
@@ -55,6 +55,10 @@ $(addprefix $(BIN)/,$(AM_TOOLS)): tools/alertmanager/go.mod tools/alertmanager/g
 $(BIN)/flagger: tools/flagger/go.mod tools/flagger/go.sum
 	@echo ">> building the real Flagger controller from tools/flagger/go.mod (about 11 min cold on 2 cores)"
 	cd tools/flagger && $(GO) build -o $@ github.com/fluxcd/flagger/cmd/flagger
+
+$(BIN)/helm: tools/helm/go.mod tools/helm/go.sum
+	@echo ">> building helm from tools/helm/go.mod (helm lint and helm template in the chart's tests)"
+	cd tools/helm && $(GO) build -o $@ helm.sh/helm/v4/cmd/helm
 
 $(BIN)/kubectl: test/go.mod test/go.sum
 	@echo ">> building kubectl from k8s.io/kubernetes (test/go.mod; shares the API server's build cache)"
@@ -98,6 +102,7 @@ lint: tools ## go mod tidy, gofmt, go vet, staticcheck, jsonnetfmt, jsonnet-lint
 	$(GO) vet ./...
 	cd test && $(GO) vet ./...
 	cd tools/image && $(GO) vet ./...
+	cd tools/helm && $(GO) mod tidy -diff
 	@echo ">> staticcheck"
 	$(BIN)/staticcheck ./...
 	@echo ">> jsonnetfmt and jsonnet-lint"
@@ -107,8 +112,10 @@ lint: tools ## go mod tidy, gofmt, go vet, staticcheck, jsonnetfmt, jsonnet-lint
 	$(BIN)/promtool check rules --lint=all --lint-fatal rules/*.yaml
 	@echo ">> amtool check-config"
 	$(BIN)/amtool check-config alertmanager/alertmanager.yml
+	@echo ">> helm lint --strict"
+	$(BIN)/helm lint --strict charts/flagger-monitoring
 
-generate: tools ## Re-render rules/, dashboards/ and mixin/manifests/ from mixin/.
+generate: tools ## Re-render rules/, dashboards/, mixin/manifests/ and the chart's files/mixin/ and values table.
 	@echo ">> rendering the mixin"
 	hack/generate-mixin.sh
 

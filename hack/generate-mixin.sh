@@ -42,5 +42,11 @@ else
 	out=$(cd "$1" && pwd)
 fi
 
-rm -rf "$out/rules" "$out/dashboards" "$out/mixin/manifests"
+rm -rf "$out/rules" "$out/dashboards" "$out/mixin/manifests" "$out/charts/flagger-monitoring/files/mixin"
 "$jsonnet" -S -c -m "$out" "$root/mixin/render.jsonnet" >/dev/null
+
+# The Helm chart's values table, from its values.yaml (only in the
+# repository: the sync test compares the README on its own).
+if [[ $# -eq 0 ]]; then
+	(cd "$root" && go run ./hack/chartvalues charts/flagger-monitoring)
+fi

@@ -23,7 +23,7 @@ func TestGeneratedFilesInSync(t *testing.T) {
 	}
 	run(t, root, env, "bash", filepath.Join(root, "hack", "generate-mixin.sh"), out)
 
-	for _, dir := range []string{rulesDir, dashboardsDir, manifestsDir} {
+	for _, dir := range []string{rulesDir, dashboardsDir, manifestsDir, "charts/flagger-monitoring/files/mixin"} {
 		want := listFiles(t, filepath.Join(out, dir))
 		got := listFiles(t, filepath.Join(root, dir))
 		if len(want) == 0 {

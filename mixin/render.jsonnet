@@ -32,3 +32,32 @@ local dashboardManifest(f) = 'dashboard-%s.yaml' % std.strReplace(f, '.json', ''
   [manifestDir + dashboardManifest(f)]: yaml(manifests.dashboardConfigMap(c, f, dashboards[f]))
   for f in std.objectFields(dashboards)
 }
+
+// The Helm chart's copy (charts/flagger-monitoring/files/mixin/), rendered
+// with placeholders where the chart has a value: the chart's templates
+// replace each @@knob@@ with its value (JSON-escaped, as every placeholder
+// sits inside a JSON string), so `helm install --set mixin.exporterSelector=...`
+// gives what this mixin renders with that _config. Only knobs that are
+// spliced into text work this way; the chart's README names the others.
++ (
+  local knobs = ['exporterSelector', 'flaggerSelector', 'clusterLabel', 'noticeSeverity'];
+  local placeholder(k) = '@@%s@@' % k;
+  local chartMixin(receivers={}) = mixin {
+    _config+:: { [k]: placeholder(k) for k in knobs } + {
+      alertmanagerConfig+: { secretName: placeholder('secretName'), receivers+: receivers },
+    },
+  };
+  local dir = 'charts/flagger-monitoring/files/mixin/';
+  local m = chartMixin();
+  // The event adapter and pager receivers change the routes too, so each
+  // combination is rendered; Slack and Teams are dropped by the chart.
+  local amVariants = {
+    [std.join('-', ['alertmanagerconfig'] + (if a then [] else ['no-adapter']) + (if p then [] else ['no-pager'])) + '.json']:
+      chartMixin({ eventAdapter: a, pager: p }).alertmanagerConfig.spec
+    for a in [true, false]
+    for p in [true, false]
+  };
+  { [dir + 'rules.json']: manifests.json({ groups: m.prometheusAlerts.groups + m.prometheusRules.groups }) }
+  + { [dir + 'dashboards/' + f]: manifests.json(m.grafanaDashboards[f]) for f in std.objectFields(m.grafanaDashboards) }
+  + { [dir + f]: manifests.json(amVariants[f]) for f in std.objectFields(amVariants) }
+)
