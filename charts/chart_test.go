@@ -26,7 +26,9 @@ import (
 
 const release, namespace = "fm", "monitoring"
 
-func chartDir(t testing.TB) string { return filepath.Join(testutil.RepoRoot(t), "charts", "flagger-monitoring") }
+func chartDir(t testing.TB) string {
+	return filepath.Join(testutil.RepoRoot(t), "charts", "flagger-monitoring")
+}
 
 // object is one rendered Kubernetes object.
 type object map[string]any
