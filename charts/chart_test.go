@@ -323,7 +323,7 @@ func TestValuesMatrix(t *testing.T) {
 				t.Errorf("exporter args %v lack %s", a, w)
 			}
 		}
-		if img := get(d, "spec", "template", "spec", "containers", 0, "image"); img != "flagger-monitoring/flagger-exporter:0.1.0" {
+		if img := get(d, "spec", "template", "spec", "containers", 0, "image"); img != "flagger-monitoring/flagger-exporter:v0.1.0" {
 			t.Errorf("image %v, want the appVersion tag", img)
 		}
 		rules := get(find(t, objs, "ClusterRole", "exporter"), "rules").([]any)

@@ -33,8 +33,10 @@ func TestManifests(t *testing.T) {
 		harness.PrometheusOperatorCRD(t, "monitoring.coreos.com_prometheusrules.yaml"),
 		harness.PrometheusOperatorCRD(t, "monitoring.coreos.com_servicemonitors.yaml"),
 		harness.PrometheusOperatorCRD(t, "monitoring.coreos.com_alertmanagerconfigs.yaml"),
+		harness.PrometheusOperatorCRD(t, "monitoring.coreos.com_podmonitors.yaml"),
 	)
 	createNamespace(t, c, monitoringNamespace)
+	testChart(t, c)
 	root := testutil.RepoRoot(t)
 	mixinManifests := filepath.Join(root, "mixin", "manifests")
 
