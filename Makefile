@@ -16,12 +16,13 @@ PROM_TOOLS := promtool prometheus
 JSONNET_TOOLS := jsonnet jsonnetfmt jsonnet-lint
 AM_TOOLS := alertmanager amtool
 TOOLS := $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck $(AM_TOOLS) kubectl flagger helm)
+RELEASE_TOOLS := $(addprefix $(BIN)/,crane cyclonedx-gomod)
 
 # The in-process API server reports no release version unless its test binary
 # is stamped; the real Flagger refuses to start without a semantic version.
 KUBE_LDFLAGS := -X k8s.io/component-base/version.gitVersion=v1.37.2 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=37
 
-.PHONY: all build test test-unit test-image test-integration lint generate demo bench bench-scale e2e conformance tools clean image fuzz help
+.PHONY: chart push-chart push-image registry-login sbom all build test test-unit test-image test-integration lint generate demo bench bench-scale e2e conformance tools clean image fuzz help
 
 # Packages of the root module and of the test module (API server, end to end).
 TEST_FLAGS ?= -count=1
@@ -42,7 +43,7 @@ $(BIN)/flagger-%: FORCE
 FORCE:
 
 # ---- pinned tools -----------------------------------------------------------
-tools: $(TOOLS) ## Build every pinned tool into bin/ (once; reused after).
+tools: $(TOOLS) $(RELEASE_TOOLS) ## Build every pinned tool into bin/ (once; reused after).
 
 $(addprefix $(BIN)/,$(PROM_TOOLS) $(JSONNET_TOOLS) jb staticcheck): tools/go.mod tools/go.sum
 	@echo ">> building $(notdir $@) from tools/go.mod (first build of prometheus takes a few minutes)"
@@ -59,6 +60,10 @@ $(BIN)/flagger: tools/flagger/go.mod tools/flagger/go.sum
 $(BIN)/helm: tools/helm/go.mod tools/helm/go.sum
 	@echo ">> building helm from tools/helm/go.mod (helm lint and helm template in the chart's tests)"
 	cd tools/helm && $(GO) build -o $@ helm.sh/helm/v4/cmd/helm
+
+$(RELEASE_TOOLS): tools/release/go.mod tools/release/go.sum
+	@echo ">> building $(notdir $@) from tools/release/go.mod"
+	cd tools/release && $(GO) build -o $@ $$(sed -n 's/^\t\(.*\/cmd\/$(notdir $@)\)$$/\1/p' go.mod)
 
 $(BIN)/kubectl: test/go.mod test/go.sum
 	@echo ">> building kubectl from k8s.io/kubernetes (test/go.mod; shares the API server's build cache)"
@@ -103,6 +108,7 @@ lint: tools ## go mod tidy, gofmt, go vet, staticcheck, jsonnetfmt, jsonnet-lint
 	cd test && $(GO) vet ./...
 	cd tools/image && $(GO) vet ./...
 	cd tools/helm && $(GO) mod tidy -diff
+	cd tools/release && $(GO) mod tidy -diff
 	@echo ">> staticcheck"
 	$(BIN)/staticcheck ./...
 	@echo ">> jsonnetfmt and jsonnet-lint"
@@ -156,3 +162,36 @@ demo: tools ## Embedded cluster + exporter + Prometheus + Alertmanager + adapter
 clean: ## Remove bin/ and test caches.
 	rm -rf $(BIN)
 	$(GO) clean -testcache
+
+# ---- release (.github/workflows/release.yaml runs these) -------------------
+CHART_DIR := charts/flagger-monitoring
+CHART_OUT ?= $(CURDIR)/_output/charts
+CHART_REPO ?= oci://ghcr.io/flagger-monitoring/charts
+IMAGE_REPO ?= ghcr.io/flagger-monitoring
+REGISTRY ?= ghcr.io
+REGISTRY_USER ?=
+# A chart version is SemVer without the tag's "v".
+CHART_VERSION = $(patsubst v%,%,$(VERSION))
+
+chart: $(BIN)/helm ## Package the chart into _output/charts/ (version and appVersion from VERSION).
+	$(BIN)/helm package $(CHART_DIR) --version '$(CHART_VERSION)' --app-version '$(VERSION)' -d $(CHART_OUT)
+
+push-chart: $(BIN)/helm ## Push the packaged chart to CHART_REPO as an OCI artifact.
+	$(BIN)/helm push $(CHART_OUT)/flagger-monitoring-$(CHART_VERSION).tgz $(CHART_REPO)
+
+registry-login: $(BIN)/helm $(BIN)/crane ## Log crane and helm in to REGISTRY as REGISTRY_USER, password on stdin.
+	@pw=$$(cat); \
+	  echo "$$pw" | $(BIN)/crane auth login $(REGISTRY) -u '$(REGISTRY_USER)' --password-stdin; \
+	  echo "$$pw" | $(BIN)/helm registry login $(REGISTRY) -u '$(REGISTRY_USER)' --password-stdin
+
+push-image: $(BIN)/crane ## Push both multi-arch images (OCI layouts from make image) as IMAGE_REPO/<name>:VERSION.
+	for b in $(BINARIES); do \
+	  $(BIN)/crane push --index $(IMAGE_DIR)/$$b $(IMAGE_REPO)/$$b:$(VERSION); \
+	done
+
+SBOM_DIR ?= $(CURDIR)/_output/sbom
+sbom: $(BIN)/cyclonedx-gomod ## CycloneDX SBOM of each binary (its Go modules) into SBOM_DIR (_output/sbom/).
+	mkdir -p $(SBOM_DIR)
+	for b in $(BINARIES); do \
+	  $(BIN)/cyclonedx-gomod app -json -licenses=false -main cmd/$$b -output $(SBOM_DIR)/$$b.cdx.json .; \
+	done
