@@ -133,26 +133,27 @@ bench-scale: tools ## Exporter at 1k/5k/10k canaries on the in-process API serve
 	cd test && $(GO) test -ldflags '$(KUBE_LDFLAGS)' -run '^$$' -bench . -benchtime 1x -timeout 60m -v ./scale
 
 # ---- container images -------------------------------------------------------
-IMAGE_BIN := $(BIN)/linux-amd64
 IMAGE_DIR := $(CURDIR)/_output/images
 # Every timestamp in the images. The last commit's time makes two builds of
 # one commit byte-identical; SOURCE_DATE_EPOCH=0 gives 1970-01-01.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 
-image: ## Image tarballs of both binaries (empty base, user 65532) in _output/images/.
-	@echo ">> building static linux/amd64 binaries into $(IMAGE_BIN)"
-	for b in $(BINARIES); do \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(IMAGE_BIN)/$$b ./cmd/$$b; \
-	done
+image: ## Multi-arch (linux/amd64+arm64) OCI layouts in _output/images/<name>/ and linux/amd64 docker-save tarballs <name>.tar.
+	@echo ">> building static linux/amd64 and linux/arm64 binaries into $(BIN)/linux-{amd64,arm64}"
+	for a in amd64 arm64; do for b in $(BINARIES); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/linux-$$a/$$b ./cmd/$$b || exit 1; \
+	done; done
 	@echo ">> packing images into $(IMAGE_DIR) (tools/image)"
 	for b in $(BINARIES); do \
-	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run -C tools/image . --binary $(IMAGE_BIN)/$$b --name $$b \
-	    --version '$(VERSION)' --revision '$(REVISION)' --out $(IMAGE_DIR)/$$b.tar; \
+	  SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run -C tools/image . --name $$b \
+	    --binary linux/amd64=$(BIN)/linux-amd64/$$b --binary linux/arm64=$(BIN)/linux-arm64/$$b \
+	    --version '$(VERSION)' --revision '$(REVISION)' \
+	    --out-layout $(IMAGE_DIR)/$$b --out $(IMAGE_DIR)/$$b.tar || exit 1; \
 	done
 
 test-image: ## tools/image tests: build both images, read them back, run the packed binaries; also checks _output/images/ if built.
 	@echo ">> image tests (tools/image module)"
-	cd tools/image && IMAGE_DIR='$(if $(wildcard $(IMAGE_DIR)/*.tar),$(IMAGE_DIR))' $(GO) test $(TEST_FLAGS) ./...
+	cd tools/image && IMAGE_DIR='$(if $(wildcard $(IMAGE_DIR)/*.tar $(IMAGE_DIR)/*/oci-layout),$(IMAGE_DIR))' $(GO) test $(TEST_FLAGS) ./...
 
 # ---- demo -------------------------------------------------------------------
 demo: tools ## Embedded cluster + exporter + Prometheus + Alertmanager + adapter, streaming notifications until Ctrl-C.

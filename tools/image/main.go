@@ -1,22 +1,46 @@
-// Command image packs one static flagger-monitoring binary into a container
-// image and writes it as a docker-save tarball, without a container engine
-// and without downloading a base image.
+// Command image packs static flagger-monitoring binaries into container
+// images without a container engine and without downloading a base image:
+// one image per platform (linux/amd64, linux/arm64), gathered in a
+// multi-arch OCI image index.
 //
-// The image is built on an empty base: a single layer holds the binary at
+// Each image is built on an empty base: a single layer holds the binary at
 // /bin/<name> plus the few files a static Go program and the tools around it
 // expect (/etc/passwd and /etc/group naming the nonroot user 65532, a CA
 // bundle for HTTPS targets, /etc/nsswitch.conf, /tmp). The result is
 // reproducible: every timestamp is SOURCE_DATE_EPOCH (or 0), so the same
-// binary always gives the same image digest and the same tarball bytes.
+// binaries always give the same image and index digests and the same bytes.
 //
-//	go run -C tools/image . --binary ../../bin/linux-amd64/flagger-exporter \
+//	go run -C tools/image . --name flagger-exporter \
+//	    --binary linux/amd64=../../bin/linux-amd64/flagger-exporter \
+//	    --binary linux/arm64=../../bin/linux-arm64/flagger-exporter \
 //	    --version v1.2.3 --revision $(git rev-parse HEAD) \
+//	    --out-layout ../../_output/images/flagger-exporter \
 //	    --out ../../_output/images/flagger-exporter.tar
 //
-// The tarball is in docker-save format (manifest.json + config + gzipped
-// layer), tagged <repo>/<name>:<version> and <repo>/<name>:latest; docker
-// load, podman load, kind load image-archive, ctr images import and crane
-// push all read it.
+// Each --binary is PLATFORM=PATH (linux/amd64, linux/arm64 or
+// linux/arm64/v8) or a bare PATH, whose platform is read from its ELF
+// header; a binary whose ELF machine is not the platform stated is refused.
+//
+// There are two outputs, because no single format serves both uses:
+//
+//   - --out-layout DIR writes an OCI image layout directory (oci-layout,
+//     index.json, blobs/sha256/): index.json names one OCI image index,
+//     annotated org.opencontainers.image.ref.name=<first tag> (the version),
+//     which lists one image manifest per platform, in platform order. The
+//     index carries the org.opencontainers.image.* annotations that the
+//     images carry as labels. This is the multi-arch artifact: crane push,
+//     skopeo copy oci:DIR:<tag>, regctl and oras copy it to a registry
+//     unchanged, so a registry serves the digest printed here. DIR is
+//     replaced as a whole (it must be absent, empty, or an OCI layout).
+//   - --out FILE.tar writes a docker-save tarball (manifest.json + config +
+//     gzipped layer), tagged <repo>/<name>:<version> and <repo>/<name>:latest,
+//     for docker load, podman load, kind load image-archive and ctr images
+//     import. docker-save cannot hold an index, so the tarball holds the
+//     linux/amd64 image only (the only image if just one binary is given):
+//     the same config and layer as that platform's entry in the index.
+//
+// With neither flag, --out defaults to _output/images/<name>.tar, as the
+// single-binary form always did.
 package main
 
 import (
@@ -31,6 +55,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -42,8 +67,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/crypto/x509roots/fallback/bundle"
 )
 
@@ -60,6 +87,8 @@ const (
 	License = "Apache-2.0"
 	// CABundlePath is where Go's crypto/x509 looks first on Linux.
 	CABundlePath = "etc/ssl/certs/ca-certificates.crt"
+	// RefNameAnnotation names the index in the OCI layout's index.json.
+	RefNameAnnotation = "org.opencontainers.image.ref.name"
 )
 
 // Known holds the per-binary defaults: the port the binary listens on by
@@ -84,7 +113,7 @@ type Spec struct {
 	Source      string    // org.opencontainers.image.source
 	Description string    // org.opencontainers.image.description
 	Ports       []string  // exposed ports, "9797/tcp"
-	Arch        string    // GOARCH of the binary: amd64 or arm64
+	Arch        string    // GOARCH of the binary: amd64 or arm64; "": from its ELF header
 	Created     time.Time // image creation time and every file's mtime; zero: Unix 0
 }
 
@@ -94,16 +123,19 @@ var elfMachine = map[string]elf.Machine{
 }
 
 // Build returns the image for s. It reads s.Binary once, into memory.
+// The image uses OCI media types, so that it can be listed in an OCI index.
 func Build(s Spec) (v1.Image, error) {
 	if s.Name == "" || strings.ContainsAny(s.Name, "/ ") {
 		return nil, fmt.Errorf("invalid name %q", s.Name)
 	}
-	if s.Arch == "" {
-		s.Arch = "amd64"
-	}
 	bin, err := os.ReadFile(s.Binary)
 	if err != nil {
 		return nil, err
+	}
+	if s.Arch == "" {
+		if s.Arch, err = elfArch(bin); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Binary, err)
+		}
 	}
 	if err := checkStatic(bin, s.Arch); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Binary, err)
@@ -123,11 +155,13 @@ func Build(s Spec) (v1.Image, error) {
 		// compressed once rather than for each of Digest, Size and the write.
 		tarball.WithCompressionLevel(gzip.DefaultCompression),
 		tarball.WithCompressedCaching,
+		tarball.WithMediaType(types.OCILayer),
 	)
 	if err != nil {
 		return nil, err
 	}
-	img, err := mutate.Append(empty.Image, mutate.Addendum{
+	base := mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+	img, err := mutate.Append(base, mutate.Addendum{
 		Layer: layer,
 		History: v1.History{
 			Created:   v1.Time{Time: created},
@@ -159,14 +193,7 @@ func Build(s Spec) (v1.Image, error) {
 		WorkingDir:   "/",
 		Env:          []string{"PATH=/bin"},
 		ExposedPorts: ports,
-		Labels: map[string]string{
-			"org.opencontainers.image.title":       s.Name,
-			"org.opencontainers.image.description": s.Description,
-			"org.opencontainers.image.version":     s.Version,
-			"org.opencontainers.image.revision":    s.Revision,
-			"org.opencontainers.image.source":      s.Source,
-			"org.opencontainers.image.licenses":    License,
-		},
+		Labels:       Labels(s),
 	}
 	if len(ports) == 0 {
 		cf.Config.ExposedPorts = nil
@@ -187,7 +214,8 @@ func checkStatic(bin []byte, arch string) error {
 	}
 	defer f.Close()
 	if f.Machine != want {
-		return fmt.Errorf("binary is for %v, want %s (GOARCH=%s)", f.Machine, want, arch)
+		return fmt.Errorf("binary is for %v, want %v for platform linux/%s (build it with GOOS=linux GOARCH=%s)",
+			f.Machine, want, arch, arch)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
@@ -195,6 +223,170 @@ func checkStatic(bin []byte, arch string) error {
 		}
 	}
 	return nil
+}
+
+// elfArch returns the GOARCH an ELF binary is for, from its header.
+func elfArch(bin []byte) (string, error) {
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		return "", fmt.Errorf("not a linux (ELF) binary: %w", err)
+	}
+	defer f.Close()
+	for _, arch := range slices.Sorted(maps.Keys(elfMachine)) {
+		if elfMachine[arch] == f.Machine {
+			return arch, nil
+		}
+	}
+	return "", fmt.Errorf("binary is for %v; supported: linux/amd64 (%v), linux/arm64 (%v)",
+		f.Machine, elf.EM_X86_64, elf.EM_AARCH64)
+}
+
+// Labels returns the org.opencontainers.image.* labels of s's images, which
+// are also the annotations of its index.
+func Labels(s Spec) map[string]string {
+	return map[string]string{
+		"org.opencontainers.image.title":       s.Name,
+		"org.opencontainers.image.description": s.Description,
+		"org.opencontainers.image.version":     s.Version,
+		"org.opencontainers.image.revision":    s.Revision,
+		"org.opencontainers.image.source":      s.Source,
+		"org.opencontainers.image.licenses":    License,
+	}
+}
+
+// PlatformOf returns the platform an image's config states.
+func PlatformOf(img v1.Image) (v1.Platform, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return v1.Platform{}, err
+	}
+	return v1.Platform{OS: cf.OS, Architecture: cf.Architecture, Variant: cf.Variant}, nil
+}
+
+// BuildIndex returns the OCI image index of imgs (one per platform, from
+// Build), annotated with s's labels. The manifests are in platform order,
+// whatever the order of imgs, so equal images give an equal index digest.
+func BuildIndex(s Spec, imgs []v1.Image) (v1.ImageIndex, error) {
+	if len(imgs) == 0 {
+		return nil, errors.New("no images")
+	}
+	var ds []describedImage
+	for _, img := range imgs {
+		p, err := PlatformOf(img)
+		if err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(ds, func(d describedImage) bool { return d.desc.Platform.Equals(p) }) {
+			return nil, fmt.Errorf("two images for %s", p)
+		}
+		d, err := plainDescriptor(img)
+		if err != nil {
+			return nil, err
+		}
+		d.Platform = &p
+		ds = append(ds, describedImage{img, d})
+	}
+	slices.SortFunc(ds, func(a, b describedImage) int {
+		return strings.Compare(a.desc.Platform.String(), b.desc.Platform.String())
+	})
+	var adds []mutate.IndexAddendum
+	for _, d := range ds {
+		adds = append(adds, mutate.IndexAddendum{Add: d})
+	}
+	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
+	return mutate.Annotations(idx, Labels(s)).(v1.ImageIndex), nil
+}
+
+// describedImage is an image whose index descriptor is given: partial.
+// Descriptor would add an artifactType (the config media type), which
+// marks artifacts, not runnable images; docker buildx leaves it out too.
+type describedImage struct {
+	v1.Image
+	desc v1.Descriptor
+}
+
+func (d describedImage) Descriptor() (*v1.Descriptor, error) { return &d.desc, nil }
+
+func plainDescriptor(img v1.Image) (v1.Descriptor, error) {
+	var d v1.Descriptor
+	var err error
+	if d.MediaType, err = img.MediaType(); err != nil {
+		return d, err
+	}
+	if d.Size, err = img.Size(); err != nil {
+		return d, err
+	}
+	d.Digest, err = img.Digest()
+	return d, err
+}
+
+// WriteLayout writes idx to dir as an OCI image layout whose index.json
+// names idx alone, annotated org.opencontainers.image.ref.name=refName.
+// It writes a temporary directory next to dir and renames it, so dir is
+// either the old or the complete new layout. It refuses to replace a dir
+// that holds anything but an OCI layout.
+func WriteLayout(dir string, idx v1.ImageIndex, refName string) (err error) {
+	dir = filepath.Clean(dir)
+	old, err := os.ReadDir(dir)
+	exists := err == nil
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	case len(old) > 0:
+		if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+			return fmt.Errorf("refusing to replace %s: not empty and not an OCI image layout", dir)
+		}
+	}
+	parent := filepath.Dir(dir)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return err
+	}
+	lp, err := layout.Write(tmp, empty.Index)
+	if err != nil {
+		return err
+	}
+	if err := lp.AppendIndex(idx, layout.WithAnnotations(map[string]string{RefNameAnnotation: refName})); err != nil {
+		return err
+	}
+	// layout writes files 0777&^umask or 0600 (layers); make them plain
+	// readable files, as the tarball is.
+	if err := filepath.WalkDir(tmp, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	}); err != nil {
+		return err
+	}
+	if !exists {
+		return os.Rename(tmp, dir)
+	}
+	// Swap: the old layout moves aside, then goes once the new one is in place.
+	aside := tmp + ".old"
+	if err := os.Rename(dir, aside); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.Rename(aside, dir)
+		return err
+	}
+	return os.RemoveAll(aside)
 }
 
 // rootfs returns the uncompressed layer: an ordered tar in which every
@@ -427,36 +619,82 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+// Binary is one --binary flag: a static linux binary and its GOARCH.
+type Binary struct {
+	Path string
+	Arch string // "": read from the ELF header
+}
+
+var platformPrefix = regexp.MustCompile(`^([a-z0-9]+)/([a-z0-9]+)(?:/([a-z0-9]+))?=`)
+
+// ParseBinary parses PLATFORM=PATH (linux/amd64, linux/arm64,
+// linux/arm64/v8) or a bare PATH.
+func ParseBinary(v string) (Binary, error) {
+	m := platformPrefix.FindStringSubmatch(v)
+	if m == nil {
+		if v == "" {
+			return Binary{}, errors.New("--binary: empty path")
+		}
+		return Binary{Path: v}, nil
+	}
+	path := v[len(m[0]):]
+	plat, osName, arch, variant := strings.TrimSuffix(m[0], "="), m[1], m[2], m[3]
+	if _, ok := elfMachine[arch]; !ok || osName != "linux" ||
+		(variant != "" && (arch != "arm64" || variant != "v8")) {
+		return Binary{}, fmt.Errorf("--binary %s: unsupported platform %s; want linux/amd64 or linux/arm64", v, plat)
+	}
+	if path == "" {
+		return Binary{}, fmt.Errorf("--binary %s: empty path", v)
+	}
+	return Binary{Path: path, Arch: arch}, nil
+}
+
 // run is main without os.Exit: the tests call it with the same flags the
 // Makefile passes.
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var s Spec
-	var repo, out string
-	var ports, tags listFlag
-	fs.StringVar(&s.Binary, "binary", "", "static linux binary to pack (required)")
-	fs.StringVar(&s.Name, "name", "", "binary and image name (default: the binary's file name)")
+	var repo, out, outLayout, arch string
+	var binFlags, ports, tags listFlag
+	fs.Var(&binFlags, "binary", "static linux binary to pack: PLATFORM=PATH (linux/amd64, linux/arm64) or PATH "+
+		"(platform from its ELF header); repeatable, one per platform (required)")
+	fs.StringVar(&s.Name, "name", "", "binary and image name (default: the first binary's file name)")
 	fs.StringVar(&s.Version, "version", "dev", "version: label and first tag")
 	fs.StringVar(&s.Revision, "revision", "unknown", "VCS revision label")
 	fs.StringVar(&s.Source, "source", DefaultSource, "source repository label")
 	fs.StringVar(&s.Description, "description", "", "description label (default: per binary)")
-	fs.StringVar(&s.Arch, "arch", "amd64", "architecture of the binary: amd64 or arm64")
+	fs.StringVar(&arch, "arch", "", "with a single --binary PATH: its architecture, amd64 or arm64, checked against the ELF header (default: read from it)")
 	fs.Var(&ports, "port", "exposed port, repeatable (default: the binary's default listen port)")
 	fs.StringVar(&repo, "repo", DefaultRepo, "image repository prefix: the image is <repo>/<name>")
-	fs.Var(&tags, "tag", "image tag, repeatable (default: the version, then latest)")
-	fs.StringVar(&out, "out", "", "output tarball (default: _output/images/<name>.tar)")
+	fs.Var(&tags, "tag", "image tag, repeatable (default: the version, then latest); the first names the index in --out-layout")
+	fs.StringVar(&out, "out", "", "docker-save tarball of the linux/amd64 image (default, if --out-layout is not given either: _output/images/<name>.tar)")
+	fs.StringVar(&outLayout, "out-layout", "", "OCI image layout directory holding the multi-arch index of all the binaries")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if s.Binary == "" {
+	if len(binFlags) == 0 {
 		return errors.New("--binary is required")
 	}
+	var bins []Binary
+	for _, v := range binFlags {
+		b, err := ParseBinary(v)
+		if err != nil {
+			return err
+		}
+		bins = append(bins, b)
+	}
+	if arch != "" {
+		if len(bins) != 1 || bins[0].Arch != "" {
+			return errors.New("--arch applies to a single --binary PATH; state each platform instead: --binary linux/ARCH=PATH")
+		}
+		bins[0].Arch = arch
+	}
 	if s.Name == "" {
-		s.Name = filepath.Base(s.Binary)
+		s.Name = filepath.Base(bins[0].Path)
 	}
 	k := Known[s.Name]
 	if s.Description == "" {
@@ -472,7 +710,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			tags = append(tags, "latest")
 		}
 	}
-	if out == "" {
+	if out == "" && outLayout == "" {
 		out = filepath.Join("_output", "images", s.Name+".tar")
 	}
 	var refs []name.Tag
@@ -489,32 +727,77 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	s.Created = created
 
-	img, err := Build(s)
+	// Build every image before writing anything: an error leaves the
+	// outputs as they were.
+	var imgs []v1.Image
+	var tarImg v1.Image
+	for _, b := range bins {
+		bs := s
+		bs.Binary, bs.Arch = b.Path, b.Arch
+		img, err := Build(bs)
+		if err != nil {
+			return err
+		}
+		imgs = append(imgs, img)
+		if p, err := PlatformOf(img); err != nil {
+			return err
+		} else if p.Architecture == "amd64" || len(bins) == 1 {
+			tarImg = img
+		}
+	}
+	idx, err := BuildIndex(s, imgs)
 	if err != nil {
-		return err
+		return fmt.Errorf("--binary: %w", err)
 	}
-	if err := WriteArchive(out, img, refs); err != nil {
-		return err
+	if out != "" && tarImg == nil {
+		return errors.New("--out: a docker-save tarball holds one image, the linux/amd64 one, but no linux/amd64 binary was given")
 	}
-	digest, err := img.Digest()
-	if err != nil {
-		return err
+
+	if outLayout != "" {
+		if err := WriteLayout(outLayout, idx, tags[0]); err != nil {
+			return err
+		}
+		d, err := idx.Digest()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: OCI layout, index %s, ref.name %s\n", outLayout, d, tags[0])
+		m, err := idx.IndexManifest()
+		if err != nil {
+			return err
+		}
+		for _, desc := range m.Manifests {
+			fmt.Fprintf(stdout, "  %-14s %s\n", desc.Platform, desc.Digest)
+		}
 	}
-	st, err := os.Stat(out)
-	if err != nil {
-		return err
+	if out != "" {
+		if err := WriteArchive(out, tarImg, refs); err != nil {
+			return err
+		}
+		digest, err := tarImg.Digest()
+		if err != nil {
+			return err
+		}
+		p, err := PlatformOf(tarImg)
+		if err != nil {
+			return err
+		}
+		st, err := os.Stat(out)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		sum := sha256.New()
+		if _, err := io.Copy(sum, f); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %.1f MiB, sha256:%x\n  image %s (%s)\n",
+			out, float64(st.Size())/(1<<20), sum.Sum(nil), digest, p)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: %.1f MiB, sha256:%x\n  image %s\n",
-		out, float64(st.Size())/(1<<20), sum.Sum(nil), digest)
 	for _, r := range refs {
 		fmt.Fprintf(stdout, "  tag   %s\n", r)
 	}
