@@ -1,12 +1,20 @@
 package stack
 
 import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
@@ -78,6 +86,9 @@ func (s *Stack) startAlertmanager(t testing.TB, addr string) {
 		}
 		cfg = strings.ReplaceAll(cfg, r[0], r[1])
 	}
+	if s.opts.KubePrometheusStack {
+		cfg = kpsAlertmanagerConfig(t, cfg)
+	}
 	file := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -106,4 +117,121 @@ func (s *Stack) waitHTTP(t testing.TB, what, url string) {
 		}
 		return ""
 	})
+}
+
+// kpsAlertmanager is kube-prometheus-stack's default Alertmanager config
+// (its values.yaml alertmanager.config), kept verbatim in testdata.
+//
+//go:embed testdata/kube-prometheus-stack/alertmanager.yaml
+var kpsAlertmanager []byte
+
+// kpsAlertmanagerConfig adds ours (the rewritten alertmanager.yml) to
+// kube-prometheus-stack's default config as a user of that chart would:
+// kps's root route stays the root, its Watchdog route first, then our root's
+// child routes (the Flagger tree); receivers, inhibit rules and templates
+// are kps's followed by ours. Our root route's own receiver and grouping (a
+// placeholder for "your existing root route") give way to kps's.
+func kpsAlertmanagerConfig(t testing.TB, ours string) string {
+	t.Helper()
+	var kps, cfg map[string]any
+	if err := yaml.Unmarshal(kpsAlertmanager, &kps); err != nil {
+		t.Fatalf("stack: kube-prometheus-stack alertmanager config: %v", err)
+	}
+	if err := yaml.Unmarshal([]byte(ours), &cfg); err != nil {
+		t.Fatalf("stack: alertmanager/alertmanager.yml: %v", err)
+	}
+	list := func(m map[string]any, key string) []any {
+		l, ok := m[key].([]any)
+		if !ok {
+			t.Fatalf("stack: %s is not a list in an Alertmanager config: %v", key, m[key])
+		}
+		return l
+	}
+	out := map[string]any{}
+	for k, v := range cfg {
+		out[k] = v
+	}
+	for k, v := range kps {
+		if _, ok := cfg[k]; !ok {
+			out[k] = v // global
+		}
+	}
+	for _, k := range []string{"receivers", "inhibit_rules", "templates"} {
+		out[k] = slices.Concat(list(kps, k), list(cfg, k))
+	}
+	kpsRoute, _ := kps["route"].(map[string]any)
+	ourRoute, _ := cfg["route"].(map[string]any)
+	if kpsRoute == nil || ourRoute == nil {
+		t.Fatal("stack: an Alertmanager config without a route")
+	}
+	route := map[string]any{}
+	for k, v := range kpsRoute {
+		route[k] = v
+	}
+	route["routes"] = slices.Concat(list(kpsRoute, "routes"), list(ourRoute, "routes"))
+	out["route"] = route
+	b, err := yaml.Marshal(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// AMAlert is one alert as Alertmanager's API v2 reports it.
+type AMAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+	Fingerprint string            `json:"fingerprint"`
+	StartsAt    time.Time         `json:"startsAt"`
+	EndsAt      time.Time         `json:"endsAt"`
+	Status      struct {
+		State       string   `json:"state"` // active, suppressed, unprocessed
+		InhibitedBy []string `json:"inhibitedBy"`
+		SilencedBy  []string `json:"silencedBy"`
+	} `json:"status"`
+}
+
+// AlertmanagerAlerts lists the alerts Alertmanager holds that match every
+// matcher (Alertmanager's filter syntax, e.g. `namespace="team-a"`),
+// inhibited and silenced ones included, with the status it computes now.
+func (s *Stack) AlertmanagerAlerts(matchers ...string) ([]AMAlert, error) {
+	q := url.Values{"filter": matchers}
+	resp, err := http.Get(s.AlertmanagerURL + "/api/v2/alerts?" + q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /api/v2/alerts: %s", resp.Status)
+	}
+	var out []AMAlert
+	return out, json.NewDecoder(resp.Body).Decode(&out)
+}
+
+// PostAlerts sends alerts to Alertmanager as Prometheus does (POST
+// /api/v2/alerts; Labels, Annotations, StartsAt and EndsAt are used).
+func (s *Stack) PostAlerts(alerts ...AMAlert) error {
+	type in struct {
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations,omitempty"`
+		StartsAt    time.Time         `json:"startsAt"`
+		EndsAt      time.Time         `json:"endsAt"`
+	}
+	var body []in
+	for _, a := range alerts {
+		body = append(body, in{a.Labels, a.Annotations, a.StartsAt, a.EndsAt})
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	resp, err := http.Post(s.AlertmanagerURL+"/api/v2/alerts", "application/json", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST /api/v2/alerts: %s", resp.Status)
+	}
+	return nil
 }

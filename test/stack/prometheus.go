@@ -1,6 +1,7 @@
 package stack
 
 import (
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -24,7 +25,7 @@ const prometheusConfig = `global:
   scrape_timeout: 1s
   evaluation_interval: 1s
 rule_files:
-  - %q
+%s
 alerting:
   alertmanagers:
     - static_configs:
@@ -35,6 +36,13 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `
+
+// kpsGeneralRules are kube-prometheus-stack's Watchdog and InfoInhibitor
+// alerts (kubernetes-mixin general.rules as that chart ships them), kept
+// verbatim in testdata; loaded with Options.KubePrometheusStack.
+//
+//go:embed testdata/kube-prometheus-stack/general-rules.yaml
+var kpsGeneralRules []byte
 
 // flaggerScrapeConfig scrapes the real Flagger as Flagger's Helm chart's
 // ServiceMonitor does: job "flagger", honor_labels false.
@@ -49,7 +57,15 @@ func (s *Stack) startPrometheus(t testing.TB, addr, amAddr, exporterAddr, flagge
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	cfg := fmt.Sprintf(prometheusConfig, filepath.Join(testutil.RepoRoot(t), "rules", "*.yaml"), amAddr, exporterAddr)
+	ruleFiles := fmt.Sprintf("  - %q", filepath.Join(testutil.RepoRoot(t), "rules", "*.yaml"))
+	if s.opts.KubePrometheusStack {
+		kps := filepath.Join(dir, "kube-prometheus-stack-general-rules.yaml")
+		if err := os.WriteFile(kps, kpsGeneralRules, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ruleFiles += fmt.Sprintf("\n  - %q", kps)
+	}
+	cfg := fmt.Sprintf(prometheusConfig, ruleFiles, amAddr, exporterAddr)
 	if flaggerAddr != "" {
 		cfg += fmt.Sprintf(flaggerScrapeConfig, flaggerAddr)
 	}
@@ -89,8 +105,12 @@ func (s *Stack) promReady(t testing.TB) {
 		if err := s.promAPI("/api/v1/rules", nil, &rules); err != nil {
 			return err.Error()
 		}
-		if len(rules.Groups) < 4 {
-			return fmt.Sprintf("prometheus loaded %d rule groups, want the 4 of rules/*.yaml", len(rules.Groups))
+		want := 4 // rules/*.yaml
+		if s.opts.KubePrometheusStack {
+			want++ // general.rules
+		}
+		if len(rules.Groups) < want {
+			return fmt.Sprintf("prometheus loaded %d rule groups, want %d", len(rules.Groups), want)
 		}
 		var ams struct {
 			ActiveAlertmanagers []struct{ URL string } `json:"activeAlertmanagers"`

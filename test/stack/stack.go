@@ -3,7 +3,9 @@
 // the flagger-exporter built from this tree, a real Prometheus loading
 // rules/*.yaml as shipped, a real Alertmanager loading
 // alertmanager/alertmanager.yml and its templates (only secrets, URLs and
-// group timings rewritten, see amRewrites), the flagger-event-adapter built
+// group timings rewritten, see amRewrites; optionally inside
+// kube-prometheus-stack's defaults, see Options.KubePrometheusStack), the
+// flagger-event-adapter built
 // from this tree, and loopback sinks standing in for Slack, Teams Workflows,
 // legacy Teams, PagerDuty and an event consumer.
 package stack
@@ -22,7 +24,8 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
 
-// Options change how the stack runs, never what it runs.
+// Options change how the stack runs, never what it runs (except
+// KubePrometheusStack, which adds another chart's defaults to it).
 type Options struct {
 	// WellKnownPorts puts Prometheus, Alertmanager and the exporter on
 	// 9090, 9093 and 9797 when those are free (the demo); otherwise, and by
@@ -38,6 +41,14 @@ type Options struct {
 	Flagger *FlaggerOptions
 	// ExporterArgs are extra flags for flagger-exporter.
 	ExporterArgs []string
+	// KubePrometheusStack runs the pipeline inside kube-prometheus-stack's
+	// defaults, as most users install it: Alertmanager gets that chart's
+	// default config (its inhibit rules, among them the InfoInhibitor's,
+	// and its Watchdog route) with ours merged in (see
+	// kpsAlertmanagerConfig), and Prometheus also evaluates its
+	// Watchdog and InfoInhibitor alerts. Both are verbatim copies in
+	// testdata/kube-prometheus-stack.
+	KubePrometheusStack bool
 }
 
 // Stack is a running pipeline. Everything stops when the test ends.
