@@ -180,14 +180,16 @@ chart: $(BIN)/helm ## Package the chart into _output/charts/ (version and appVer
 push-chart: $(BIN)/helm ## Push the packaged chart to CHART_REPO as an OCI artifact.
 	$(BIN)/helm push $(CHART_OUT)/flagger-monitoring-$(CHART_VERSION).tgz $(CHART_REPO)
 
-registry-login: $(BIN)/helm $(BIN)/crane ## Log crane and helm in to REGISTRY as REGISTRY_USER, password on stdin.
-	@pw=$$(cat); \
-	  echo "$$pw" | $(BIN)/crane auth login $(REGISTRY) -u '$(REGISTRY_USER)' --password-stdin; \
+registry-login: $(BIN)/helm $(BIN)/crane ## Log crane and helm in to REGISTRY (a host) as REGISTRY_USER, password on stdin.
+	@pw=$$(cat) && \
+	  echo "$$pw" | $(BIN)/crane auth login $(REGISTRY) -u '$(REGISTRY_USER)' --password-stdin && \
 	  echo "$$pw" | $(BIN)/helm registry login $(REGISTRY) -u '$(REGISTRY_USER)' --password-stdin
 
+# The layout's index.json names one entry, the multi-arch index, which crane
+# pushes as is (--index would push index.json itself: an index of an index).
 push-image: $(BIN)/crane ## Push both multi-arch images (OCI layouts from make image) as IMAGE_REPO/<name>:VERSION.
 	for b in $(BINARIES); do \
-	  $(BIN)/crane push --index $(IMAGE_DIR)/$$b $(IMAGE_REPO)/$$b:$(VERSION); \
+	  $(BIN)/crane push $(IMAGE_DIR)/$$b $(IMAGE_REPO)/$$b:$(VERSION) || exit 1; \
 	done
 
 SBOM_DIR ?= $(CURDIR)/_output/sbom

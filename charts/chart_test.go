@@ -230,7 +230,7 @@ func TestChartRendersTheMixin(t *testing.T) {
 		"exporterSelector": `job="monitoring/fm-exporter", env!~"dev|test"`,
 		"flaggerSelector":  `job="flagger", container="flagger"`,
 		"clusterLabel":     "k8s_cluster",
-		"noticeSeverity":   "info",
+		"noticeSeverity":   "heads-up",
 	}
 	for _, tc := range []struct {
 		name   string
@@ -323,7 +323,7 @@ func TestValuesMatrix(t *testing.T) {
 				t.Errorf("exporter args %v lack %s", a, w)
 			}
 		}
-		if img := get(d, "spec", "template", "spec", "containers", 0, "image"); img != "flagger-monitoring/flagger-exporter:v0.1.0" {
+		if img := get(d, "spec", "template", "spec", "containers", 0, "image"); img != "ghcr.io/flagger-monitoring/flagger-exporter:v0.1.0" {
 			t.Errorf("image %v, want the appVersion tag", img)
 		}
 		rules := get(find(t, objs, "ClusterRole", "exporter"), "rules").([]any)
@@ -372,6 +372,36 @@ func TestValuesMatrix(t *testing.T) {
 		objs = render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "adapter.existingSecret=my-adapter")
 		if kinds(objs)["Secret"] != 0 || get(find(t, objs, "Deployment", "event-adapter"), "spec", "template", "spec", "volumes", 0, "secret", "secretName") != "my-adapter" {
 			t.Error("adapter.existingSecret: the chart still renders its own Secret or does not mount the existing one")
+		}
+	})
+	t.Run("secrets", func(t *testing.T) {
+		objs := render(t, dir, "--set", "exporter.webConfigSecret=exporter-web", "--set", "exporter.events.httpConfigSecret=am-creds",
+			"--set", "exporter.events.alertmanagerURLs[0]=https://am:9093", "--set", "kubePrometheusStackRelease=kps", "--set", "exporter.serviceMonitor.additionalLabels.release=mine")
+		d := find(t, objs, "Deployment", "exporter")
+		spec := get(d, "spec", "template", "spec")
+		a := args(d)
+		for _, w := range []string{"--web.config.file=/etc/flagger-exporter/web/web-config.yml", "--events.alertmanager-http-config=/etc/flagger-exporter/alertmanager/http-config.yml"} {
+			if !slices.Contains(a, w) {
+				t.Errorf("exporter args %v lack %s", a, w)
+			}
+		}
+		var secrets []any
+		for _, v := range get(spec, "volumes").([]any) {
+			secrets = append(secrets, get(v, "secret", "secretName"))
+		}
+		if !reflect.DeepEqual(secrets, []any{"exporter-web", "am-creds"}) {
+			t.Errorf("exporter volumes from Secrets %v", secrets)
+		}
+		// The Secrets are 0440: readable by the exporter's user only through fsGroup.
+		if get(spec, "securityContext", "fsGroup") != 65532 || get(spec, "volumes", 0, "secret", "defaultMode") != 0o440 {
+			t.Errorf("pod security context %v, volumes %v", get(spec, "securityContext"), get(spec, "volumes"))
+		}
+		// exporter-toolkit's auth covers /-/healthy too: the probes check the port.
+		if get(spec, "containers", 0, "livenessProbe", "tcpSocket") == nil || get(spec, "containers", 0, "readinessProbe", "httpGet") != nil {
+			t.Errorf("probes with a web config: %v / %v", get(spec, "containers", 0, "livenessProbe"), get(spec, "containers", 0, "readinessProbe"))
+		}
+		if l := find(t, objs, "ServiceMonitor", "exporter").labels(); l["release"] != "kps" {
+			t.Errorf("kubePrometheusStackRelease must win over additionalLabels.release: %v", l)
 		}
 	})
 	t.Run("namespaced", func(t *testing.T) {

@@ -60,6 +60,7 @@ local defaults = {
 
 function(_config)
   local c = defaults + std.get(_config, 'alertmanagerConfig', {});
+  local cl = std.get(_config, 'clusterLabel', 'cluster');
   local manifests = std.get(_config, 'manifests', {});
   local namespace =
     if c.namespace != null then c.namespace else std.get(manifests, 'namespace', 'monitoring');
@@ -105,7 +106,7 @@ function(_config)
       route: {
         receiver: 'flagger-chat',
         matchers: [flaggerAlerts],
-        groupBy: ['cluster', 'namespace', 'canary'],
+        groupBy: [cl, 'namespace', 'canary'],
         groupWait: '10s',
         groupInterval: '1m',
         repeatInterval: '12h',
@@ -126,7 +127,7 @@ function(_config)
           if c.receivers.pager then {
             receiver: 'flagger-pager',
             matchers: [m('severity', '=', 'critical')],
-            groupBy: ['alertname', 'cluster', 'namespace', 'canary', 'name'],
+            groupBy: ['alertname', cl, 'namespace', 'canary', 'name'],
             groupWait: '30s',
             groupInterval: '5m',
             repeatInterval: '4h',
@@ -135,13 +136,13 @@ function(_config)
           if c.receivers.msteamsLegacy then {
             receiver: 'flagger-teams-legacy',
             matchers: [m('flagger_teams_legacy', '=', 'true')],
-            groupBy: ['cluster', 'namespace', 'canary', 'name'],
+            groupBy: [cl, 'namespace', 'canary', 'name'],
             continue: true,
           },
           {
             receiver: 'flagger-chat',
             matchers: [m('alertname', '=', 'canary_rollback')],
-            groupBy: ['cluster', 'namespace', 'name'],
+            groupBy: [cl, 'namespace', 'name'],
             // Long enough for FlaggerCanaryRolledBack (another rule group,
             // up to one evaluation interval later) to inhibit it first.
             groupWait: '90s',
@@ -210,22 +211,22 @@ function(_config)
             m('alertname', '!~', 'FlaggerExporter.+'),
             m('canary', '=~', '.+'),
           ],
-          equal: ['cluster'],
+          equal: [cl],
         },
         {
           sourceMatch: [m('alertname', '=', 'FlaggerExporterDown')],
           targetMatch: [m('alertname', '=', 'FlaggerExporterNotSynced')],
-          equal: ['cluster'],
+          equal: [cl],
         },
         {
           sourceMatch: [m('alertname', '=~', 'FlaggerCanaryRolledBack|FlaggerCanaryPromotionFailed')],
           targetMatch: [m('alertname', '=', 'canary_rollback')],
-          equal: ['cluster', 'namespace', 'name'],
+          equal: [cl, 'namespace', 'name'],
         },
         {
           sourceMatch: [flaggerAlerts, m('severity', '=', 'critical')],
           targetMatch: [flaggerAlerts, m('severity', '=', 'warning')],
-          equal: ['alertname', 'cluster', 'namespace', 'canary'],
+          equal: ['alertname', cl, 'namespace', 'canary'],
         },
       ],
     },

@@ -111,7 +111,7 @@ func testChart(t *testing.T, c *harness.Cluster) {
 			t.Fatal(err)
 		}
 		rendered := run(t, dir, testutil.Tool(t, "kubectl"), "kustomize", dir)
-		if !strings.Contains(rendered, "image: flagger-monitoring/flagger-exporter:v0.1.0") {
+		if !strings.Contains(rendered, "image: ghcr.io/flagger-monitoring/flagger-exporter:v0.1.0") {
 			t.Errorf("the example does not pin the exporter image to v0.1.0:\n%s", rendered)
 		}
 		out := accept(t, c, nil, "-k", dir, "-o", "name")

@@ -48,12 +48,9 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 
 {{/* The label kube-prometheus-stack's Prometheus and Alertmanager select by, plus extra labels. */}}
 {{- define "flagger-monitoring.selectedLabels" -}}
-{{- with .root.Values.kubePrometheusStackRelease }}
-release: {{ . | quote }}
-{{- end }}
-{{- with .extra }}
-{{ toYaml . }}
-{{- end }}
+{{- $labels := deepCopy (default (dict) .extra) -}}
+{{- with .root.Values.kubePrometheusStackRelease }}{{ $_ := set $labels "release" . }}{{ end -}}
+{{- with $labels }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
 {{/* repository:tag or repository@digest; the tag defaults to appVersion. */}}
