@@ -134,6 +134,10 @@ func TestLifecycleRenderings(t *testing.T) {
 		if teams := render(t, tmpl, "msteamsv2.flagger.text", d); !strings.Contains(teams, chat) {
 			t.Errorf("%s: Teams text lacks Flagger's chat message %q:\n%s", name, chat, teams)
 		}
+		// The notices' severity (notice) is no news either, in both chats.
+		if teams := render(t, tmpl, "msteamsv2.flagger.text", d); strings.Contains(text, "Severity:") || strings.Contains(teams, "Severity:") {
+			t.Errorf("%s: a notice shows its severity:\n%s\n%s", name, text, teams)
+		}
 		// Lifecycle steps are news: no Prometheus Source link.
 		if strings.Contains(text, "|Source>") {
 			t.Errorf("%s: lifecycle step links its PromQL source:\n%s", name, text)
