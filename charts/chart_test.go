@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,7 +204,7 @@ func diffJSON(t testing.TB, what string, got, want any) {
 			}
 			for i := range wv {
 				if !reflect.DeepEqual(gv[i], wv[i]) {
-					return walk(path+"["+itoa(i)+"]", gv[i], wv[i])
+					return walk(path+"["+strconv.Itoa(i)+"]", gv[i], wv[i])
 				}
 			}
 		}
@@ -213,8 +214,6 @@ func diffJSON(t testing.TB, what string, got, want any) {
 	}
 	t.Errorf("%s differs from the mixin's render at %s", what, walk("", got, want))
 }
-
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
 
 func trunc(s string) string {
 	if len(s) > 300 {

@@ -78,7 +78,7 @@ func TestKubePrometheusStackDefaults(t *testing.T) {
 	infoCopy.Labels = maps.Clone(notice.Labels)
 	infoCopy.Labels["severity"] = "info"
 	infoCopy.StartsAt, infoCopy.EndsAt = time.Now(), time.Now().Add(time.Minute)
-	if err := s.PostAlerts(infoCopy); err != nil {
+	if err := s.PostAlerts(infoCopy.Alert); err != nil {
 		t.Fatal(err)
 	}
 	checkInhibitedBy(t, s, `alertname="`+newRevision+`"`, `namespace="team-d"`, `severity="info"`)

@@ -16,6 +16,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/events"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 )
@@ -177,13 +178,12 @@ func kpsAlertmanagerConfig(t testing.TB, ours string) string {
 	return string(b)
 }
 
-// AMAlert is one alert as Alertmanager's API v2 reports it.
+// AMAlert is one alert as Alertmanager's API v2 reports it: the alert as
+// posted (events.Alert, what flagger-exporter sends) and what Alertmanager
+// adds.
 type AMAlert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	Fingerprint string            `json:"fingerprint"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
+	events.Alert
+	Fingerprint string `json:"fingerprint"`
 	Status      struct {
 		State       string   `json:"state"` // active, suppressed, unprocessed
 		InhibitedBy []string `json:"inhibitedBy"`
@@ -208,20 +208,10 @@ func (s *Stack) AlertmanagerAlerts(matchers ...string) ([]AMAlert, error) {
 	return out, json.NewDecoder(resp.Body).Decode(&out)
 }
 
-// PostAlerts sends alerts to Alertmanager as Prometheus does (POST
-// /api/v2/alerts; Labels, Annotations, StartsAt and EndsAt are used).
-func (s *Stack) PostAlerts(alerts ...AMAlert) error {
-	type in struct {
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations,omitempty"`
-		StartsAt    time.Time         `json:"startsAt"`
-		EndsAt      time.Time         `json:"endsAt"`
-	}
-	var body []in
-	for _, a := range alerts {
-		body = append(body, in{a.Labels, a.Annotations, a.StartsAt, a.EndsAt})
-	}
-	b, err := json.Marshal(body)
+// PostAlerts sends alerts to Alertmanager as Prometheus and
+// flagger-exporter do (POST /api/v2/alerts).
+func (s *Stack) PostAlerts(alerts ...events.Alert) error {
+	b, err := json.Marshal(alerts)
 	if err != nil {
 		return err
 	}

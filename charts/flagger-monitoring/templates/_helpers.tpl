@@ -53,6 +53,27 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- with $labels }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
+{{/*
+The liveness and readiness probes of a flagger-monitoring binary (both
+serve /-/healthy and /-/ready). With a web config its TLS client auth and
+basic auth cover every path, probes included: the kubelet checks the port
+only.
+*/}}
+{{- define "flagger-monitoring.probes" -}}
+{{- range $probe, $path := dict "livenessProbe" "/-/healthy" "readinessProbe" "/-/ready" }}
+{{ $probe }}:
+  {{- if $.webConfig }}
+  tcpSocket:
+    port: {{ $.port }}
+  {{- else }}
+  httpGet:
+    path: {{ $path }}
+    port: {{ $.port }}
+  {{- end }}
+  periodSeconds: {{ index $.periods $probe }}
+{{- end }}
+{{- end -}}
+
 {{/* repository:tag or repository@digest; the tag defaults to appVersion. */}}
 {{- define "flagger-monitoring.image" -}}
 {{- if .image.digest -}}
