@@ -119,5 +119,6 @@ func (c *Config) setDirectory(dir string) {
 		t := &c.Targets[i]
 		t.HTTPConfig.SetDirectory(dir)
 		t.URLFile = commoncfg.JoinDir(dir, t.URLFile)
+		t.HMACKeyFile = commoncfg.JoinDir(dir, t.HMACKeyFile)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -23,6 +24,11 @@ type TargetConfig struct {
 	URL        commoncfg.Secret           `yaml:"url,omitempty"`
 	URLFile    string                     `yaml:"url_file,omitempty"`
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config,omitempty"`
+	// HMACKeyFile, when set, signs every request: X-Signature: sha256=<hex
+	// HMAC-SHA256 of the body>, the header Flux's generic-hmac provider
+	// sends. A file only (a key in the config would be one more secret in a
+	// ConfigMap); read on every (re)load, so rotating the Secret needs a reload.
+	HMACKeyFile string `yaml:"hmac_key_file,omitempty"`
 	// Matchers select the alerts this target gets, in Alertmanager's matcher
 	// syntax (namespace=~"team-a.*"); all must match; none means all alerts.
 	Matchers    []string       `yaml:"matchers,omitempty"`
@@ -124,6 +130,12 @@ func (t *TargetConfig) build(userAgent string) (*deliver.Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	var key []byte
+	if t.HMACKeyFile != "" {
+		if key, err = readKey(t.HMACKeyFile); err != nil {
+			return nil, err
+		}
+	}
 	// No WithUserAgent: its round tripper clones every request to set the
 	// header; deliver sets it on the request it builds anyway.
 	client, err := commoncfg.NewClientFromConfig(t.HTTPConfig, "flagger_event_adapter_"+t.Name)
@@ -135,6 +147,7 @@ func (t *TargetConfig) build(userAgent string) (*deliver.Target, error) {
 		URL:       deliver.Secret(u),
 		Client:    client,
 		UserAgent: userAgent,
+		HMACKey:   key,
 		Matchers:  ms,
 		Policy: deliver.Policy{
 			Timeout:     time.Duration(t.Timeout),
@@ -144,4 +157,19 @@ func (t *TargetConfig) build(userAgent string) (*deliver.Target, error) {
 			Concurrency: t.Concurrency,
 		},
 	}, nil
+}
+
+// readKey reads an HMAC key file; surrounding whitespace (a trailing newline
+// from an editor or `kubectl create secret --from-file`) is not part of the
+// key. Errors name the file, never its content.
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("hmac_key_file: %w", err)
+	}
+	k := bytes.TrimSpace(b)
+	if len(k) == 0 {
+		return nil, fmt.Errorf("hmac_key_file %s: empty", path)
+	}
+	return k, nil
 }

@@ -145,7 +145,7 @@ func (d *Deliverer) canary(ctx context.Context, t *Target, l *ledger, events []e
 			d.m.duplicates.WithLabelValues(t.Name).Inc()
 			continue
 		}
-		out := d.post(ctx, t, bodies[i])
+		out := d.post(ctx, t, t.request(bodies[i], key))
 		// A refused event is settled as delivered too: posting a 400 again on
 		// Alertmanager's retry would only be refused again.
 		settled := out.ok || !out.retry

@@ -13,11 +13,11 @@ import (
 // post delivers one body to t, retrying transient failures with exponential
 // backoff for as long as ctx allows. It gives up early rather than sleep past
 // the deadline, so the answer to Alertmanager is never late.
-func (d *Deliverer) post(ctx context.Context, t *Target, body []byte) outcome {
+func (d *Deliverer) post(ctx context.Context, t *Target, r request) outcome {
 	start := time.Now()
 	defer func() { d.m.latency.WithLabelValues(t.Name).Observe(time.Since(start).Seconds()) }()
 	for attempt := 0; ; attempt++ {
-		out := d.attempt(ctx, t, body)
+		out := d.attempt(ctx, t, r)
 		if out.ok || !out.retry || attempt >= t.Policy.MaxRetries || ctx.Err() != nil {
 			return out
 		}
@@ -36,10 +36,10 @@ func (d *Deliverer) post(ctx context.Context, t *Target, body []byte) outcome {
 	}
 }
 
-func (d *Deliverer) attempt(ctx context.Context, t *Target, body []byte) outcome {
+func (d *Deliverer) attempt(ctx context.Context, t *Target, r request) outcome {
 	actx, cancel := context.WithTimeout(ctx, t.Policy.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, string(t.URL), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, string(t.URL), bytes.NewReader(r.body))
 	if err != nil {
 		return outcome{reason: ReasonTransport, err: redact(err)}
 	}
@@ -47,6 +47,12 @@ func (d *Deliverer) attempt(ctx context.Context, t *Target, body []byte) outcome
 	req.Header["Content-Type"] = []string{"application/json"}
 	if t.UserAgent != "" {
 		req.Header["User-Agent"] = []string{t.UserAgent}
+	}
+	if r.key != "" {
+		req.Header[HeaderIdempotencyKey] = []string{r.key}
+	}
+	if r.signature != "" {
+		req.Header[HeaderSignature] = []string{r.signature}
 	}
 	resp, err := t.Client.Do(req)
 	if err != nil {

@@ -33,6 +33,8 @@ type Target struct {
 	Client *http.Client
 	// UserAgent, when set, is the User-Agent of every request.
 	UserAgent string
+	// HMACKey, when set, signs every request (see sign). Never logged.
+	HMACKey   []byte
 	Matchers  []*labels.Matcher // all must match; none selects every alert
 	Policy    Policy
 }
