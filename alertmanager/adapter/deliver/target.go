@@ -34,9 +34,9 @@ type Target struct {
 	// UserAgent, when set, is the User-Agent of every request.
 	UserAgent string
 	// HMACKey, when set, signs every request (see sign). Never logged.
-	HMACKey   []byte
-	Matchers  []*labels.Matcher // all must match; none selects every alert
-	Policy    Policy
+	HMACKey  []byte
+	Matchers []*labels.Matcher // all must match; none selects every alert
+	Policy   Policy
 }
 
 // Selects reports whether the alert with these labels goes to t. A matcher on
