@@ -108,6 +108,13 @@ func (p *Process) Stop() {
 	}
 }
 
+// Kill ends the process with SIGKILL, as the OOM killer or a node failure
+// would: no shutdown code runs. It waits until the process is gone.
+func (p *Process) Kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
 // Exited reports whether the process has ended.
 func (p *Process) Exited() bool {
 	select {

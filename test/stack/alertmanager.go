@@ -55,8 +55,10 @@ func amRewrites(secrets, templates, pagerURL string) [][2]string {
 	}
 }
 
-// startAlertmanager runs bin/alertmanager on the rewritten example config.
-func (s *Stack) startAlertmanager(t testing.TB, addr string) {
+// startAlertmanagers writes the rewritten example config and runs
+// bin/alertmanager on it at each address: one instance without gossip, or
+// (Options.HA) peers of one cluster.
+func (s *Stack) startAlertmanagers(t testing.TB, addrs []string) {
 	t.Helper()
 	root := testutil.RepoRoot(t)
 	dir := filepath.Join(s.dir, "alertmanager")
@@ -94,16 +96,26 @@ func (s *Stack) startAlertmanager(t testing.TB, addr string) {
 	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s.AlertmanagerURL = "http://" + addr
-	s.procs = append(s.procs, harness.StartProcess(t, testutil.Tool(t, "alertmanager"),
-		"--config.file="+file,
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.external-url="+s.AlertmanagerURL,
-		"--cluster.listen-address=", // no gossip: one instance
-		"--log.level="+s.opts.LogLevel,
-	))
-	s.waitHTTP(t, "alertmanager", s.AlertmanagerURL+"/-/ready")
+	clusters := s.clusterArgs(t, len(addrs))
+	for i, addr := range addrs {
+		url := "http://" + addr
+		s.AlertmanagerURLs = append(s.AlertmanagerURLs, url)
+		args := append([]string{
+			"--config.file=" + file,
+			"--storage.path=" + filepath.Join(dir, fmt.Sprintf("data-%d", i)),
+			"--web.listen-address=" + addr,
+			"--web.external-url=" + url,
+			"--log.level=" + s.opts.LogLevel,
+		}, clusters[i]...)
+		s.procs = append(s.procs, harness.StartProcess(t, testutil.Tool(t, "alertmanager"), args...))
+	}
+	s.AlertmanagerURL = s.AlertmanagerURLs[0]
+	for _, url := range s.AlertmanagerURLs {
+		s.waitHTTP(t, "alertmanager", url+"/-/ready")
+	}
+	if s.opts.HA && !s.opts.Partitioned {
+		s.waitPeers(t)
+	}
 }
 
 // waitHTTP waits for url to answer 200 while every child process lives.
@@ -208,20 +220,22 @@ func (s *Stack) AlertmanagerAlerts(matchers ...string) ([]AMAlert, error) {
 	return out, json.NewDecoder(resp.Body).Decode(&out)
 }
 
-// PostAlerts sends alerts to Alertmanager as Prometheus and
+// PostAlerts sends alerts to every Alertmanager peer as Prometheus and
 // flagger-exporter do (POST /api/v2/alerts).
 func (s *Stack) PostAlerts(alerts ...events.Alert) error {
 	b, err := json.Marshal(alerts)
 	if err != nil {
 		return err
 	}
-	resp, err := http.Post(s.AlertmanagerURL+"/api/v2/alerts", "application/json", bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("POST /api/v2/alerts: %s", resp.Status)
+	for _, url := range s.AlertmanagerURLs {
+		resp, err := http.Post(url+"/api/v2/alerts", "application/json", bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("POST %s/api/v2/alerts: %s", url, resp.Status)
+		}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +31,7 @@ rule_files:
 alerting:
   alertmanagers:
     - static_configs:
-        - targets: [%q]
+        - targets: [%s]
 scrape_configs:
   - job_name: flagger-exporter
     honor_labels: true
@@ -51,7 +53,7 @@ const flaggerScrapeConfig = `  - job_name: flagger
       - targets: [%q]
 `
 
-func (s *Stack) startPrometheus(t testing.TB, addr, amAddr, exporterAddr, flaggerAddr string) {
+func (s *Stack) startPrometheus(t testing.TB, addr string, amAddrs []string, exporterAddr, flaggerAddr string) {
 	t.Helper()
 	dir := filepath.Join(s.dir, "prometheus")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -65,7 +67,11 @@ func (s *Stack) startPrometheus(t testing.TB, addr, amAddr, exporterAddr, flagge
 		}
 		ruleFiles += fmt.Sprintf("\n  - %q", kps)
 	}
-	cfg := fmt.Sprintf(prometheusConfig, ruleFiles, amAddr, exporterAddr)
+	quoted := make([]string, len(amAddrs))
+	for i, a := range amAddrs {
+		quoted[i] = strconv.Quote(a)
+	}
+	cfg := fmt.Sprintf(prometheusConfig, ruleFiles, strings.Join(quoted, ", "), exporterAddr)
 	if flaggerAddr != "" {
 		cfg += fmt.Sprintf(flaggerScrapeConfig, flaggerAddr)
 	}
@@ -115,8 +121,8 @@ func (s *Stack) promReady(t testing.TB) {
 		var ams struct {
 			ActiveAlertmanagers []struct{ URL string } `json:"activeAlertmanagers"`
 		}
-		if err := s.promAPI("/api/v1/alertmanagers", nil, &ams); err != nil || len(ams.ActiveAlertmanagers) != 1 {
-			return fmt.Sprintf("prometheus has no Alertmanager yet: %v", err)
+		if err := s.promAPI("/api/v1/alertmanagers", nil, &ams); err != nil || len(ams.ActiveAlertmanagers) != len(s.AlertmanagerURLs) {
+			return fmt.Sprintf("prometheus knows %d of %d Alertmanagers: %v", len(ams.ActiveAlertmanagers), len(s.AlertmanagerURLs), err)
 		}
 		v, err := s.Query(`up{job="flagger-exporter"}`)
 		if err != nil || len(v) != 1 || v[0].Value != 1 {

@@ -18,6 +18,9 @@ type Message struct {
 	Seq  int64
 	At   time.Time
 	Body []byte
+	// IdempotencyKey is the request's Idempotency-Key header (the adapter
+	// sends one per event).
+	IdempotencyKey string
 }
 
 // Sink is a loopback stand-in for a chat service or an event consumer: it
@@ -40,6 +43,23 @@ type Sink struct {
 	messages []Message
 	bad      []string
 	onMsg    func(Message)
+	down     int // while not 0, every request is answered with it
+	refused  int // requests answered with down
+}
+
+// Outage makes the sink answer every request with status (503, say) and
+// record nothing, until Outage(0) ends it.
+func (s *Sink) Outage(status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = status
+}
+
+// Refused counts the requests answered during outages.
+func (s *Sink) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 func newSink(name string, seq *atomic.Int64, status int, contentType, answer string) *Sink {
@@ -59,7 +79,17 @@ func (s *Sink) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "want a JSON POST to the webhook path", http.StatusBadRequest)
 		return
 	}
-	m := Message{Sink: s.Name, Seq: s.seq.Add(1), At: time.Now(), Body: b}
+	s.mu.Lock()
+	down := s.down
+	s.mu.Unlock()
+	if down != 0 {
+		s.mu.Lock()
+		s.refused++
+		s.mu.Unlock()
+		http.Error(w, "consumer outage", down)
+		return
+	}
+	m := Message{Sink: s.Name, Seq: s.seq.Add(1), At: time.Now(), Body: b, IdempotencyKey: r.Header.Get("Idempotency-Key")}
 	s.mu.Lock()
 	s.messages = append(s.messages, m)
 	onMsg := s.onMsg

@@ -49,6 +49,15 @@ type Options struct {
 	// Watchdog and InfoInhibitor alerts. Both are verbatim copies in
 	// testdata/kube-prometheus-stack.
 	KubePrometheusStack bool
+	// HA runs Alertmanager as two peers gossiping on loopback
+	// (--cluster.peer), as production does, and flagger-event-adapter as
+	// two replicas behind a balancer that alternates per request (a
+	// Service, at its least sticky); Prometheus and the exporter alert
+	// both peers. See ha.go.
+	HA bool
+	// Partitioned (with HA) keeps the two peers from ever gossiping: each
+	// notifies on its own, as both sides of a network partition do.
+	Partitioned bool
 }
 
 // Stack is a running pipeline. Everything stops when the test ends.
@@ -56,6 +65,11 @@ type Stack struct {
 	Cluster *harness.Cluster
 
 	ExporterURL, PrometheusURL, AlertmanagerURL, AdapterURL string
+	// AlertmanagerURLs are every peer; AlertmanagerURL is the first.
+	AlertmanagerURLs []string
+	// Adapters are the adapter replicas; with HA, AdapterURL is the
+	// balancer in front of them.
+	Adapters []*Adapter
 
 	// Slack answers "ok" like Slack; Teams answers 202 with an empty body
 	// like a Teams Workflows URL; TeamsLegacy and Pager should stay silent
@@ -100,13 +114,20 @@ func Start(t testing.TB, opts Options) *Stack {
 	}
 
 	exporterAddr := s.addr(t, 9797)
-	amAddr := s.addr(t, 9093)
-	// The exporter relays Flagger's per-step Events to Alertmanager; it
-	// retries until Alertmanager is up.
-	s.startExporter(t, exporterAddr, "--events.alertmanager-url=http://"+amAddr)
-	s.startAdapter(t)
-	s.startAlertmanager(t, amAddr)
-	s.startPrometheus(t, s.addr(t, 9090), amAddr, exporterAddr, flaggerAddr)
+	amAddrs := []string{s.addr(t, 9093)}
+	if opts.HA {
+		amAddrs = append(amAddrs, harness.FreeAddr(t))
+	}
+	// The exporter relays Flagger's per-step Events to every Alertmanager
+	// peer, as Prometheus alerts each; it retries until they are up.
+	var relay []string
+	for _, a := range amAddrs {
+		relay = append(relay, "--events.alertmanager-url=http://"+a)
+	}
+	s.startExporter(t, exporterAddr, relay...)
+	s.startAdapters(t)
+	s.startAlertmanagers(t, amAddrs)
+	s.startPrometheus(t, s.addr(t, 9090), amAddrs, exporterAddr, flaggerAddr)
 	s.promReady(t)
 	return s
 }
@@ -151,8 +172,9 @@ func (s *Stack) startExporter(t testing.TB, addr string, extra ...string) {
 }
 
 // startAdapter runs flagger-event-adapter with deploy/adapter/config.yml,
-// its target's URL pointed at the Events sink (the only change).
-func (s *Stack) startAdapter(t testing.TB) {
+// its target's URL pointed at the Events sink (the only change), and
+// returns its base URL.
+func (s *Stack) startAdapter(t testing.TB) *Adapter {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "deploy", "adapter", "config.yml"))
 	if err != nil {
@@ -167,8 +189,9 @@ func (s *Stack) startAdapter(t testing.TB) {
 		t.Fatal(err)
 	}
 	addr := harness.FreeAddr(t)
-	s.AdapterURL = "http://" + addr
-	s.procs = append(s.procs, harness.StartProcess(t, harness.Build(t, "flagger-event-adapter"),
-		"--config.file="+file, "--web.listen-address="+addr, "--log.level="+s.opts.LogLevel))
-	s.waitHTTP(t, "flagger-event-adapter", s.AdapterURL+"/-/ready")
+	a := &Adapter{URL: "http://" + addr, bin: harness.Build(t, "flagger-event-adapter"),
+		args: []string{"--config.file=" + file, "--web.listen-address=" + addr, "--log.level=" + s.opts.LogLevel}}
+	s.runAdapter(t, a)
+	s.Adapters = append(s.Adapters, a)
+	return a
 }
