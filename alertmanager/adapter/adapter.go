@@ -14,6 +14,7 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/config"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/deliver"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/handler"
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
 )
 
 // DefaultPath is where Alertmanager's webhook_configs url should point.
@@ -23,6 +24,9 @@ const DefaultPath = "/webhook"
 type Options struct {
 	ConfigFile string
 	UserAgent  string // sent to targets
+	// SelfURL is this replica's entry in the config's cluster.peers (see
+	// package peer); empty: the entry whose host starts with the hostname.
+	SelfURL    string
 	Logger     log.Logger
 	Registerer prometheus.Registerer
 }
@@ -40,7 +44,8 @@ func New(o Options) (*Adapter, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	d := deliver.New(o.Logger, o.Registerer)
-	r := config.NewReloader(o.ConfigFile, o.UserAgent, o.Logger, o.Registerer,
+	id := config.Identity{UserAgent: o.UserAgent, SelfURL: o.SelfURL, Hostname: peer.Hostname()}
+	r := config.NewReloader(o.ConfigFile, id, o.Logger, o.Registerer,
 		func(rt *config.Runtime) { d.Forget(rt.TargetNames()) })
 	if err := r.Reload(); err != nil {
 		return nil, err
@@ -48,7 +53,8 @@ func New(o Options) (*Adapter, error) {
 	return &Adapter{Reloader: r, webhook: handler.NewWebhook(r.Current, d, o.Logger, o.Registerer)}, nil
 }
 
-// Register adds the webhook at path and POST /-/reload to mux. The path may
+// Register adds the webhook at path, POST /-/reload and the endpoint other
+// replicas forward to (peer.Path) to mux. The path may
 // not shadow the landing page, /metrics or the /-/ endpoints.
 func (a *Adapter) Register(mux *http.ServeMux, path string) error {
 	if !strings.HasPrefix(path, "/") || path == "/" || path == "/metrics" || strings.HasPrefix(path, "/-/") || strings.ContainsAny(path, " {}") {
@@ -56,5 +62,6 @@ func (a *Adapter) Register(mux *http.ServeMux, path string) error {
 	}
 	mux.Handle(path, a.webhook)
 	mux.Handle("/-/reload", handler.Reload(a.Reload))
+	mux.Handle(peer.Path, handler.PeerDeliver{Webhook: a.webhook})
 	return nil
 }

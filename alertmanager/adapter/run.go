@@ -29,6 +29,7 @@ const Name = "flagger-event-adapter"
 type Config struct {
 	ConfigFile  string
 	WebhookPath string // where Alertmanager's webhook_configs url points
+	SelfURL     string // this replica in cluster.peers (see Options)
 	// ShutdownTimeout bounds how long in-flight notifications may finish.
 	ShutdownTimeout time.Duration
 	Web             *web.FlagConfig
@@ -52,6 +53,7 @@ func Run(ctx context.Context, c Config) error {
 	a, err := New(Options{
 		ConfigFile: c.ConfigFile,
 		UserAgent:  Name + "/" + version.Version,
+		SelfURL:    c.SelfURL,
 		Logger:     c.Logger,
 		Registerer: reg,
 	})

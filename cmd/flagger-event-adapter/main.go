@@ -34,6 +34,8 @@ func run() int {
 		Default(adapter.DefaultPath).StringVar(&c.WebhookPath)
 	app.Flag("web.shutdown-timeout", "How long in-flight notifications may take to finish on shutdown; keep it above global.request_timeout.").
 		Default("30s").DurationVar(&c.ShutdownTimeout)
+	app.Flag("cluster.self-url", "This replica's entry in the config file's cluster.peers. Default: the entry whose host's first DNS label is the hostname (a StatefulSet pod's name).").
+		StringVar(&c.SelfURL)
 	c.Web = kingpinflag.AddFlags(app, ":9099")
 	logConfig := logging.AddFlags(app)
 	app.Version(version.Print(adapter.Name))

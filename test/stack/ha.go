@@ -79,19 +79,22 @@ func (s *Stack) waitPeers(t testing.TB) {
 	}
 }
 
-// startAdapters runs one flagger-event-adapter, or (HA) two replicas behind
-// a balancer that sends each request to the next replica in turn: the worst
-// case for a per-replica idempotency window, since the two peers' copies of
-// one notification meet at different replicas as often as at one.
+// startAdapters runs one flagger-event-adapter, or (HA) two replicas that
+// list each other in cluster.peers, behind a balancer that sends each
+// request to the next replica in turn: the worst case for duplicates, since
+// the two peers' copies of one notification meet at different replicas as
+// often as at one.
 func (s *Stack) startAdapters(t testing.TB) {
 	t.Helper()
 	if !s.opts.HA {
-		s.AdapterURL = s.startAdapter(t).URL
+		s.AdapterURL = s.startAdapter(t, harness.FreeAddr(t), nil).URL
 		return
 	}
+	addrs := []string{harness.FreeAddr(t), harness.FreeAddr(t)}
+	peers := []string{"http://" + addrs[0], "http://" + addrs[1]}
 	var backends []*url.URL
-	for range 2 {
-		parsed, err := url.Parse(s.startAdapter(t).URL)
+	for _, a := range addrs {
+		parsed, err := url.Parse(s.startAdapter(t, a, peers).URL)
 		if err != nil {
 			t.Fatal(err)
 		}

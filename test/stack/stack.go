@@ -171,10 +171,11 @@ func (s *Stack) startExporter(t testing.TB, addr string, extra ...string) {
 	s.waitHTTP(t, "flagger-exporter", s.ExporterURL+"/-/ready")
 }
 
-// startAdapter runs flagger-event-adapter with deploy/adapter/config.yml,
-// its target's URL pointed at the Events sink (the only change), and
-// returns its base URL.
-func (s *Stack) startAdapter(t testing.TB) *Adapter {
+// startAdapter runs flagger-event-adapter at addr with
+// deploy/adapter/config.yml, its target's URL pointed at the Events sink,
+// and (HA) a cluster section listing every replica; the stack's only
+// changes to the shipped file.
+func (s *Stack) startAdapter(t testing.TB, addr string, peers []string) *Adapter {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "deploy", "adapter", "config.yml"))
 	if err != nil {
@@ -184,13 +185,18 @@ func (s *Stack) startAdapter(t testing.TB) *Adapter {
 	if strings.Count(string(raw), target) != 1 {
 		t.Fatalf("stack: deploy/adapter/config.yml no longer has %q once; update startAdapter", target)
 	}
-	file := filepath.Join(s.dir, "flagger-event-adapter.yml")
-	if err := os.WriteFile(file, []byte(strings.Replace(string(raw), target, "url: "+s.Events.URL, 1)), 0o600); err != nil {
+	cfg := strings.Replace(string(raw), target, "url: "+s.Events.URL, 1)
+	url := "http://" + addr
+	args := []string{"--web.listen-address=" + addr, "--log.level=" + s.opts.LogLevel}
+	if len(peers) > 0 {
+		cfg += "\ncluster:\n  peers: [" + strings.Join(peers, ", ") + "]\n"
+		args = append(args, "--cluster.self-url="+url)
+	}
+	file := filepath.Join(s.dir, fmt.Sprintf("flagger-event-adapter-%d.yml", len(s.Adapters)))
+	if err := os.WriteFile(file, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := harness.FreeAddr(t)
-	a := &Adapter{URL: "http://" + addr, bin: harness.Build(t, "flagger-event-adapter"),
-		args: []string{"--config.file=" + file, "--web.listen-address=" + addr, "--log.level=" + s.opts.LogLevel}}
+	a := &Adapter{URL: url, bin: harness.Build(t, "flagger-event-adapter"), args: append(args, "--config.file="+file)}
 	s.runAdapter(t, a)
 	s.Adapters = append(s.Adapters, a)
 	return a

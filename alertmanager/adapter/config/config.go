@@ -21,6 +21,7 @@ import (
 type Config struct {
 	Global  Global         `yaml:"global,omitempty"`
 	Mapping event.Rules    `yaml:"mapping,omitempty"`
+	Cluster Cluster        `yaml:"cluster,omitempty"`
 	Targets []TargetConfig `yaml:"targets"`
 }
 
@@ -100,6 +101,9 @@ func (c *Config) Validate() error {
 	if _, err := c.Mapping.Compile(); err != nil {
 		return err
 	}
+	if err := c.Cluster.validate(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i := range c.Targets {
 		t := &c.Targets[i]
@@ -115,6 +119,7 @@ func (c *Config) Validate() error {
 }
 
 func (c *Config) setDirectory(dir string) {
+	c.Cluster.HTTPConfig.SetDirectory(dir)
 	for i := range c.Targets {
 		t := &c.Targets[i]
 		t.HTTPConfig.SetDirectory(dir)

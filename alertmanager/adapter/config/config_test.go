@@ -30,7 +30,7 @@ func TestParseDefaults(t *testing.T) {
 		!tg.HTTPConfig.FollowRedirects {
 		t.Errorf("target defaults: %+v", tg)
 	}
-	rt, err := config.Compile(c, "test")
+	rt, err := config.Compile(c, config.Identity{UserAgent: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := config.Compile(c, "test")
+	rt, err := config.Compile(c, config.Identity{UserAgent: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestErrorsDoNotLeakURLs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err = config.Compile(c, "test"); err == nil || strings.Contains(err.Error(), "s3cret") {
+	if _, err = config.Compile(c, config.Identity{UserAgent: "test"}); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("url_file content must be checked without being quoted: %v", err)
 	}
 }
@@ -148,7 +148,7 @@ func TestURLFileRelativeToConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := config.Compile(c, "test")
+	rt, err := config.Compile(c, config.Identity{UserAgent: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestURLFileRelativeToConfig(t *testing.T) {
 		t.Errorf("url from file: %q", rt.Targets[0].URL)
 	}
 	c.Targets[0].URLFile = filepath.Join(dir, "missing")
-	if _, err := config.Compile(c, "test"); err == nil {
+	if _, err := config.Compile(c, config.Identity{UserAgent: "test"}); err == nil {
 		t.Error("missing url_file accepted")
 	}
 }

@@ -16,10 +16,10 @@ import (
 // Reloader owns the current Runtime. A reload that fails in any way keeps the
 // old one running: a typo in a Secret must not stop event delivery.
 type Reloader struct {
-	path      string
-	userAgent string
-	logger    log.Logger
-	onSwap    func(*Runtime)
+	path   string
+	id     Identity
+	logger log.Logger
+	onSwap func(*Runtime)
 
 	mu          sync.Mutex // one reload at a time
 	cur         atomic.Pointer[Runtime]
@@ -29,10 +29,10 @@ type Reloader struct {
 
 // NewReloader does not load anything yet; call Reload. onSwap, if not nil,
 // runs after each successful swap with the new runtime.
-func NewReloader(path, userAgent string, logger log.Logger, reg prometheus.Registerer, onSwap func(*Runtime)) *Reloader {
+func NewReloader(path string, id Identity, logger log.Logger, reg prometheus.Registerer, onSwap func(*Runtime)) *Reloader {
 	f := promauto.With(reg)
 	return &Reloader{
-		path: path, userAgent: userAgent, logger: logger, onSwap: onSwap,
+		path: path, id: id, logger: logger, onSwap: onSwap,
 		lastOK: f.NewGauge(prometheus.GaugeOpts{
 			Name: "flagger_event_adapter_config_last_reload_successful",
 			Help: "Whether the last configuration reload attempt was successful.",
@@ -84,7 +84,7 @@ func (r *Reloader) load() (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Compile(c, r.userAgent)
+	return Compile(c, r.id)
 }
 
 // ReloadOnSignal calls reload for every value on sigs until ctx ends. The

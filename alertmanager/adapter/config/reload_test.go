@@ -28,7 +28,7 @@ type reloadFixture struct {
 
 func newReloadFixture(t *testing.T) *reloadFixture {
 	f := &reloadFixture{path: filepath.Join(t.TempDir(), "c.yml"), reg: prometheus.NewRegistry(), logs: &bytes.Buffer{}, secret: "hunter2-token"}
-	f.r = config.NewReloader(f.path, "test", log.NewLogfmtLogger(log.NewSyncWriter(f.logs)), f.reg, func(*config.Runtime) { f.swaps++ })
+	f.r = config.NewReloader(f.path, config.Identity{UserAgent: "test"}, log.NewLogfmtLogger(log.NewSyncWriter(f.logs)), f.reg, func(*config.Runtime) { f.swaps++ })
 	return f
 }
 

@@ -2,10 +2,12 @@ package config
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/deliver"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/event"
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
 )
 
 // Runtime is a config compiled for use: immutable, shared by all requests
@@ -16,10 +18,13 @@ type Runtime struct {
 	Window         deliver.Window
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
+	// Ring and PeerClient are set when cluster.peers lists replicas.
+	Ring       *peer.Ring
+	PeerClient *http.Client
 }
 
 // Compile builds the runtime objects; any error leaves nothing half-built.
-func Compile(c *Config, userAgent string) (*Runtime, error) {
+func Compile(c *Config, id Identity) (*Runtime, error) {
 	m, err := c.Mapping.Compile()
 	if err != nil {
 		return nil, err
@@ -30,8 +35,11 @@ func Compile(c *Config, userAgent string) (*Runtime, error) {
 		RequestTimeout: time.Duration(c.Global.RequestTimeout),
 		MaxBodyBytes:   c.Global.MaxBodyBytes,
 	}
+	if rt.Ring, rt.PeerClient, err = c.Cluster.build(id); err != nil {
+		return nil, err
+	}
 	for i := range c.Targets {
-		t, err := c.Targets[i].build(userAgent)
+		t, err := c.Targets[i].build(id.UserAgent)
 		if err != nil {
 			rt.close()
 			return nil, fmt.Errorf("targets[%d] (%q): %w", i, c.Targets[i].Name, err)
@@ -56,5 +64,8 @@ func (rt *Runtime) TargetNames() map[string]bool {
 func (rt *Runtime) close() {
 	for _, t := range rt.Targets {
 		t.Client.CloseIdleConnections()
+	}
+	if rt.PeerClient != nil {
+		rt.PeerClient.CloseIdleConnections()
 	}
 }

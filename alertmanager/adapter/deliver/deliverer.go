@@ -49,6 +49,43 @@ type TargetReport struct {
 	Reason     string `json:"reason,omitempty"`
 }
 
+// Merge adds o's counts to r, target by target.
+func (r *Report) Merge(o *Report) {
+	r.Events += o.Events
+	r.Unrouted += o.Unrouted
+	for i := range o.Targets {
+		found := false
+		for j := range r.Targets {
+			if r.Targets[j].Target == o.Targets[i].Target {
+				r.Targets[j].add(&o.Targets[i])
+				found = true
+				break
+			}
+		}
+		if !found {
+			r.Targets = append(r.Targets, o.Targets[i])
+		}
+	}
+}
+
+// Unsent is the report of events that were not tried here and are worth
+// retrying: each pending at every target that selects it.
+func Unsent(targets []*Target, events []event.Event, reason string, err error) *Report {
+	rep := &Report{Events: len(events), Targets: make([]TargetReport, len(targets))}
+	for ti, t := range targets {
+		rep.Targets[ti].Target = t.Name
+		for i := range events {
+			if t.Selects(events[i].Labels) {
+				rep.Targets[ti].Pending++
+			}
+		}
+		if rep.Targets[ti].Pending > 0 {
+			rep.Targets[ti].fail(reason, err)
+		}
+	}
+	return rep
+}
+
 // Retry reports whether Alertmanager should send the notification again.
 func (r *Report) Retry() bool {
 	for _, t := range r.Targets {

@@ -19,6 +19,7 @@ const (
 	ReasonStatus429  = "status_429"   // retried, honouring Retry-After
 	ReasonStatus4xx  = "status_4xx"   // final: the target refuses this event
 	ReasonStatusMisc = "status_other" // final: 203-399, which Flagger's senders do not count as accepted either
+	ReasonPeer       = "peer"         // forwarded to the owning replica, which gave no report
 )
 
 // outcome of one attempt.

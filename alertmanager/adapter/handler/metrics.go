@@ -13,6 +13,7 @@ type metrics struct {
 	skipped        *prometheus.CounterVec
 	truncated      prometheus.Counter
 	templateErrors prometheus.Counter
+	forwards       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,6 +49,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "flagger_event_adapter_message_template_errors_total",
 			Help: "Notifications where the message template failed for some alert; those events carry the default message.",
 		}),
+		forwards: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_peer_forwards_total",
+			Help: "Batches of events forwarded to the replica owning their canaries (cluster.peers), by result: ok (the owner answered), fallback (the owner was unreachable; delivered here), failed (no answer after connecting; left pending for Alertmanager's retry).",
+		}, []string{"result"}),
+	}
+	for _, r := range []string{forwardOK, forwardFallback, forwardFailed} {
+		m.forwards.WithLabelValues(r)
 	}
 	// Pre-create the series dashboards and alerts look for, so they exist at 0.
 	for _, s := range []string{"firing", "resolved"} {

@@ -77,7 +77,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) int {
 
 	ctx, cancel := context.WithTimeout(r.Context(), rt.RequestTimeout)
 	defer cancel()
-	rep := h.deliverer.Deliver(ctx, rt.Targets, res.Events, rt.Window)
+	rep := h.deliver(ctx, rt, res.Events)
 
 	resp := Response{Status: "success", Rejected: len(res.Rejected), Report: rep}
 	code := http.StatusOK

@@ -47,7 +47,7 @@ targets:
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := config.Compile(c, "test")
+	rt, err := config.Compile(c, config.Identity{UserAgent: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,117 @@
+package adapter_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter"
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
+)
+
+// replicas starts n adapters listing each other in cluster.peers.
+func replicas(t *testing.T, n int, targets string) []*env {
+	t.Helper()
+	srvs := make([]*httptest.Server, n)
+	var urls []string
+	for i := range srvs {
+		srvs[i] = httptest.NewUnstartedServer(nil)
+		urls = append(urls, "http://"+srvs[i].Listener.Addr().String())
+	}
+	cfg := targets + "cluster:\n  peers: [" + strings.Join(urls, ", ") + "]\n"
+	out := make([]*env, n)
+	for i, srv := range srvs {
+		e := &env{reg: prometheus.NewRegistry(), path: filepath.Join(t.TempDir(), "adapter.yml"), srv: srv}
+		if err := os.WriteFile(e.path, []byte(cfg), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a, err := adapter.New(adapter.Options{ConfigFile: e.path, SelfURL: urls[i], Logger: log.NewNopLogger(), Registerer: e.reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Adapter = a
+		mux := http.NewServeMux()
+		if err := a.Register(mux, adapter.DefaultPath); err != nil {
+			t.Fatal(err)
+		}
+		srv.Config.Handler = mux
+		srv.Start()
+		t.Cleanup(srv.Close)
+		out[i] = e
+	}
+	return out
+}
+
+func forwards(t *testing.T, e *env, result string) float64 {
+	t.Helper()
+	fams, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == "flagger_event_adapter_peer_forwards_total" {
+			for _, m := range f.GetMetric() {
+				if m.GetLabel()[0].GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no forwards series for %s", result)
+	return 0
+}
+
+// One notification reaching both replicas (two Alertmanager peers, a
+// Service picking a different replica for each) is delivered once: each
+// canary's events go through its owner's idempotency window. An owner that
+// is gone has its canaries delivered by the replica that got them.
+func TestReplicasShareOneWindow(t *testing.T) {
+	c := newConsumer(t, nil)
+	rs := replicas(t, 2, targetConfig(c.URL))
+	body := group(1, 40, 40) // 40 canaries: both replicas own some
+	for _, r := range rs {
+		if code, resp := post(t, r.webhookURL(), body); code != http.StatusOK {
+			t.Fatalf("%d %s", code, resp)
+		}
+	}
+	if got := len(c.events()); got != 40 {
+		t.Errorf("consumer got %d events for 40 alerts sent through both replicas", got)
+	}
+	for i, r := range rs {
+		if forwards(t, r, "ok") < 1 {
+			t.Errorf("replica %d forwarded nothing: it owns every canary?", i)
+		}
+	}
+
+	rs[1].srv.Close()
+	code, resp := post(t, rs[0].webhookURL(), group(2, 40, 40))
+	if code != http.StatusOK || !strings.Contains(resp, `"delivered":40`) {
+		t.Errorf("with the other replica gone: %d %s", code, resp)
+	}
+	if forwards(t, rs[0], "fallback") < 1 {
+		t.Error("no fallback counted")
+	}
+	if got := len(c.events()); got != 80 {
+		t.Errorf("consumer has %d events, want 80", got)
+	}
+}
+
+func TestPeerEndpointRefusesGarbage(t *testing.T) {
+	c := newConsumer(t, nil)
+	rs := replicas(t, 1, targetConfig(c.URL))
+	for _, body := range []string{"{", `[{"event":{"name":"a"}}]`} {
+		code, resp := post(t, rs[0].srv.URL+peer.Path, []byte(body))
+		if code != http.StatusBadRequest || !strings.Contains(resp, "forwarded event") {
+			t.Errorf("%s: %d %s", body, code, resp)
+		}
+	}
+	if len(c.events()) != 0 {
+		t.Error("garbage delivered")
+	}
+}
