@@ -29,6 +29,10 @@ func TestConformance(t *testing.T) {
 	s := stack.Start(t, stack.Options{
 		Flagger:      &stack.FlaggerOptions{MeshProvider: "kubernetes"},
 		ExporterArgs: []string{"--flagger.mesh-provider=kubernetes"},
+		// As production runs it: two Alertmanager peers and two adapter
+		// replicas, so every comparison below also proves that each event
+		// reaches the consumer exactly once through an HA pipeline.
+		HA: true,
 	})
 	// Concurrent t.Run calls rather than t.Parallel: the scenarios wait on
 	// Flagger, not the CPU, and -parallel defaults to GOMAXPROCS (2 here).

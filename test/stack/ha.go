@@ -91,7 +91,10 @@ func (s *Stack) startAdapters(t testing.TB) {
 		return
 	}
 	addrs := []string{harness.FreeAddr(t), harness.FreeAddr(t)}
-	peers := []string{"http://" + addrs[0], "http://" + addrs[1]}
+	var peers []string
+	if !s.opts.SeparateAdapters {
+		peers = []string{"http://" + addrs[0], "http://" + addrs[1]}
+	}
 	var backends []*url.URL
 	for _, a := range addrs {
 		parsed, err := url.Parse(s.startAdapter(t, a, peers).URL)

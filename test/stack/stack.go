@@ -58,6 +58,9 @@ type Options struct {
 	// Partitioned (with HA) keeps the two peers from ever gossiping: each
 	// notifies on its own, as both sides of a network partition do.
 	Partitioned bool
+	// SeparateAdapters (with HA) leaves cluster.peers out of the adapter
+	// replicas' config: each keeps its own idempotency window.
+	SeparateAdapters bool
 }
 
 // Stack is a running pipeline. Everything stops when the test ends.
