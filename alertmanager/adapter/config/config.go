@@ -38,16 +38,24 @@ type Global struct {
 	IdempotencyMaxEntries int `yaml:"idempotency_max_entries,omitempty"`
 	// MaxBodyBytes bounds a webhook body; larger ones get a 413.
 	MaxBodyBytes int64 `yaml:"max_body_bytes,omitempty"`
+	// MaxInFlight bounds the notifications being delivered at once; more
+	// are answered 503 at once, for Alertmanager to retry. While a target
+	// is down every notification waits out request_timeout, and
+	// Alertmanager keeps sending one per alert group: without a bound the
+	// adapter's memory would grow with the number of groups.
+	MaxInFlight int `yaml:"max_in_flight,omitempty"`
 }
 
 // DefaultGlobal: a 10s deadline sits well below the group interval that
 // bounds Alertmanager's own notification retries; a group of 1000 alerts is
-// about 700 KB, so 8 MiB leaves room without inviting abuse.
+// about 700 KB, so 8 MiB leaves room without inviting abuse; 256 waiting
+// notifications hold about 20 MiB (docs/reliability.md).
 var DefaultGlobal = Global{
 	RequestTimeout:        model.Duration(10 * time.Second),
 	IdempotencyWindow:     model.Duration(time.Hour),
 	IdempotencyMaxEntries: 10000,
 	MaxBodyBytes:          8 << 20,
+	MaxInFlight:           256,
 }
 
 // UnmarshalYAML fills in defaults before reading the section.
@@ -95,6 +103,8 @@ func (c *Config) Validate() error {
 		return errors.New("global.idempotency_max_entries must be positive")
 	case g.MaxBodyBytes <= 0:
 		return errors.New("global.max_body_bytes must be positive")
+	case g.MaxInFlight <= 0:
+		return errors.New("global.max_in_flight must be positive")
 	case len(c.Targets) == 0:
 		return errors.New("targets: at least one target is required")
 	}

@@ -18,6 +18,7 @@ type Runtime struct {
 	Window         deliver.Window
 	RequestTimeout time.Duration
 	MaxBodyBytes   int64
+	MaxInFlight    int64
 	// Ring and PeerClient are set when cluster.peers lists replicas.
 	Ring       *peer.Ring
 	PeerClient *http.Client
@@ -34,6 +35,7 @@ func Compile(c *Config, id Identity) (*Runtime, error) {
 		Window:         deliver.Window{Duration: time.Duration(c.Global.IdempotencyWindow), MaxEntries: c.Global.IdempotencyMaxEntries},
 		RequestTimeout: time.Duration(c.Global.RequestTimeout),
 		MaxBodyBytes:   c.Global.MaxBodyBytes,
+		MaxInFlight:    int64(c.Global.MaxInFlight),
 	}
 	if rt.Ring, rt.PeerClient, err = c.Cluster.build(id); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ type metrics struct {
 	truncated      prometheus.Counter
 	templateErrors prometheus.Counter
 	forwards       *prometheus.CounterVec
+	shed           prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,6 +49,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		templateErrors: f.NewCounter(prometheus.CounterOpts{
 			Name: "flagger_event_adapter_message_template_errors_total",
 			Help: "Notifications where the message template failed for some alert; those events carry the default message.",
+		}),
+		shed: f.NewCounter(prometheus.CounterOpts{
+			Name: "flagger_event_adapter_requests_shed_total",
+			Help: "Webhook requests answered 503 at once because global.max_in_flight notifications were being delivered.",
 		}),
 		forwards: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "flagger_event_adapter_peer_forwards_total",

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -31,6 +32,7 @@ type Webhook struct {
 	logger    log.Logger
 	m         *metrics
 	now       func() time.Time
+	inFlight  atomic.Int64
 }
 
 // NewWebhook serves with the runtime current returns at each request, so a
@@ -63,6 +65,13 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) int {
 	if rt == nil {
 		return plain(w, http.StatusServiceUnavailable, "no configuration loaded yet")
 	}
+	if n := h.inFlight.Add(1); n > rt.MaxInFlight {
+		h.inFlight.Add(-1)
+		h.m.shed.Inc()
+		w.Header().Set("Retry-After", "1")
+		return plain(w, http.StatusServiceUnavailable, "%d notifications in flight (global.max_in_flight): try again", n-1)
+	}
+	defer h.inFlight.Add(-1)
 	msg, err := h.decode(r, rt)
 	if err != nil {
 		var pe *payload.Error
