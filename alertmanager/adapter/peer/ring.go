@@ -66,15 +66,29 @@ func Hostname() string {
 // highest hash of (peer, canary). Adding or removing a replica moves only
 // the canaries it gains or loses.
 func (r *Ring) Owner(canary string) int {
+	c := sum64(canary)
 	best, owner := uint64(0), 0
 	for i, u := range r.URLs {
-		h := fnv.New64a()
-		h.Write([]byte(u))
-		h.Write([]byte{0})
-		h.Write([]byte(canary))
-		if s := h.Sum64(); i == 0 || s > best {
+		if s := mix(sum64(u) ^ c); i == 0 || s > best {
 			best, owner = s, i
 		}
 	}
 	return owner
+}
+
+func sum64(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// mix is splitmix64's finalizer. FNV alone is not enough: peer URLs that
+// differ only in a port digit hash to states whose order barely depends on
+// what follows, so one replica could own every canary.
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }

@@ -69,6 +69,20 @@ func TestOwnerIsStableAndSpread(t *testing.T) {
 	}
 }
 
+// Loopback peers differing only in their port still split the canaries.
+func TestOwnerSpreadsOverNearIdenticalURLs(t *testing.T) {
+	for port := 40000; port < 40200; port++ {
+		r := &peer.Ring{URLs: []string{fmt.Sprintf("http://127.0.0.1:%d", port), fmt.Sprintf("http://127.0.0.1:%d", port+1)}}
+		owned := 0
+		for i := range 40 {
+			owned += r.Owner(fmt.Sprintf("bench/c%d", i))
+		}
+		if owned < 8 || owned > 32 {
+			t.Fatalf("ports %d,%d: replica 1 owns %d of 40 canaries", port, port+1, owned)
+		}
+	}
+}
+
 func TestWireRoundTripAndRefusals(t *testing.T) {
 	in := []event.Event{{Name: "app", Namespace: "ns", Phase: "Progressing", Checksum: "5d6b", Metadata: map[string]string{"eventMessage": "m"},
 		Labels: map[string]string{"alertname": "FlaggerCanaryStep", "team": "a"}, Key: "0123456789abcdef"}}
