@@ -3,13 +3,10 @@ package adapter_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter"
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
@@ -27,23 +24,7 @@ func replicas(t *testing.T, n int, targets string) []*env {
 	cfg := targets + "cluster:\n  peers: [" + strings.Join(urls, ", ") + "]\n"
 	out := make([]*env, n)
 	for i, srv := range srvs {
-		e := &env{reg: prometheus.NewRegistry(), path: filepath.Join(t.TempDir(), "adapter.yml"), srv: srv}
-		if err := os.WriteFile(e.path, []byte(cfg), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		a, err := adapter.New(adapter.Options{ConfigFile: e.path, SelfURL: urls[i], Logger: log.NewNopLogger(), Registerer: e.reg})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.Adapter = a
-		mux := http.NewServeMux()
-		if err := a.Register(mux, adapter.DefaultPath); err != nil {
-			t.Fatal(err)
-		}
-		srv.Config.Handler = mux
-		srv.Start()
-		t.Cleanup(srv.Close)
-		out[i] = e
+		out[i] = startEnv(t, cfg, adapter.Options{SelfURL: urls[i], Logger: log.NewNopLogger()}, srv)
 	}
 	return out
 }

@@ -36,9 +36,17 @@ type env struct {
 
 func newEnv(t testing.TB, cfg string) *env {
 	t.Helper()
-	e := &env{reg: prometheus.NewRegistry(), path: filepath.Join(t.TempDir(), "adapter.yml")}
+	return startEnv(t, cfg, adapter.Options{UserAgent: "test", Logger: log.NewNopLogger()}, httptest.NewUnstartedServer(nil))
+}
+
+// startEnv loads cfg into an adapter made with o (its config file and
+// registry filled in) and starts srv serving it.
+func startEnv(t testing.TB, cfg string, o adapter.Options, srv *httptest.Server) *env {
+	t.Helper()
+	e := &env{reg: prometheus.NewRegistry(), path: filepath.Join(t.TempDir(), "adapter.yml"), srv: srv}
 	e.write(t, cfg)
-	a, err := adapter.New(adapter.Options{ConfigFile: e.path, UserAgent: "test", Logger: log.NewNopLogger(), Registerer: e.reg})
+	o.ConfigFile, o.Registerer = e.path, e.reg
+	a, err := adapter.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +55,9 @@ func newEnv(t testing.TB, cfg string) *env {
 	if err := a.Register(mux, adapter.DefaultPath); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
+	srv.Config.Handler = mux
+	srv.Start()
+	t.Cleanup(srv.Close)
 	return e
 }
 

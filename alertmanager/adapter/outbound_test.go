@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
@@ -50,20 +49,7 @@ func recordingTarget(t *testing.T, code int) (*httptest.Server, <-chan seen) {
 func newLoggedEnv(t *testing.T, cfg string) (*env, *testutil.SyncBuffer) {
 	t.Helper()
 	logs := &testutil.SyncBuffer{}
-	e := &env{reg: prometheus.NewRegistry(), path: filepath.Join(t.TempDir(), "adapter.yml")}
-	e.write(t, cfg)
-	a, err := adapter.New(adapter.Options{ConfigFile: e.path, Logger: log.NewLogfmtLogger(logs), Registerer: e.reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Adapter = a
-	mux := http.NewServeMux()
-	if err := a.Register(mux, adapter.DefaultPath); err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
-	return e, logs
+	return startEnv(t, cfg, adapter.Options{Logger: log.NewLogfmtLogger(logs)}, httptest.NewUnstartedServer(nil)), logs
 }
 
 // A target with hmac_key_file gets Flux generic-hmac's X-Signature over the
