@@ -2,11 +2,12 @@ package kube
 
 import (
 	"context"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -16,7 +17,6 @@ import (
 // list/watch failures to onError and its changes to handler. The canary
 // watch and the Events watch both use it.
 type Informers struct {
-	factories []dynamicinformer.DynamicSharedInformerFactory
 	informers []cache.SharedIndexInformer
 	// handlers have synced once handler has seen every listed object: an
 	// informer's own HasSynced turns true before its handlers have run.
@@ -42,8 +42,12 @@ func NewInformers(c InformerConfig) (*Informers, error) {
 	}
 	in := &Informers{}
 	for _, ns := range namespaces {
-		f := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c.Client, 0, ns, c.Tweak)
-		inf := f.ForResource(c.Resource).Informer()
+		onError := func(err error) { c.OnError(context.Background(), nil, err) }
+		inf := cache.NewSharedIndexInformerWithOptions(
+			retrying(c.Client, c.Resource, ns, c.Tweak, onError),
+			&unstructured.Unstructured{},
+			cache.SharedIndexInformerOptions{ObjectDescription: c.Resource.String()},
+		)
 		if err := inf.SetTransform(c.Transform); err != nil {
 			return nil, err
 		}
@@ -54,22 +58,20 @@ func NewInformers(c InformerConfig) (*Informers, error) {
 		if err != nil {
 			return nil, err
 		}
-		in.factories = append(in.factories, f)
 		in.informers = append(in.informers, inf)
 		in.handlers = append(in.handlers, reg)
 	}
 	return in, nil
 }
 
-// Run starts the informers, blocks until ctx is done and shuts them down.
+// Run starts the informers, blocks until ctx is done and waits for them to
+// stop.
 func (in *Informers) Run(ctx context.Context) {
-	for _, f := range in.factories {
-		f.Start(ctx.Done())
+	var wg sync.WaitGroup
+	for _, inf := range in.informers {
+		wg.Go(func() { inf.RunWithContext(ctx) })
 	}
-	<-ctx.Done()
-	for _, f := range in.factories {
-		f.Shutdown()
-	}
+	wg.Wait()
 }
 
 // HasSynced reports whether the handler has seen every object of every
@@ -90,6 +92,15 @@ func (in *Informers) Len() int {
 		n += len(inf.GetStore().ListKeys())
 	}
 	return n
+}
+
+// Keys are the namespace/name keys of the objects in the informers' caches.
+func (in *Informers) Keys() []string {
+	var keys []string
+	for _, inf := range in.informers {
+		keys = append(keys, inf.GetStore().ListKeys()...)
+	}
+	return keys
 }
 
 // Dedupe drops repeated namespaces, keeping the first of each.

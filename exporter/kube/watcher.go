@@ -116,6 +116,9 @@ func (w *Watcher) Synced() error {
 func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
 	p := classify(err)
 	w.metrics.watchErrors.WithLabelValues(p.reason).Inc()
+	if p == problemCRDMissing {
+		w.dropAll()
+	}
 	if p.fix == "" {
 		level.Debug(w.logger).Log("msg", "canary watch ended, client-go re-establishes it", "reason", p.reason, "err", err)
 		return
@@ -128,6 +131,20 @@ func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
 		level.Error(w.logger).Log("msg", "cannot list or watch canaries; retrying with backoff", "reason", p.reason, "fix", p.fix, "err", err)
 	} else {
 		level.Debug(w.logger).Log("msg", "canary watch still failing", "reason", p.reason, "err", err)
+	}
+}
+
+// dropAll removes every cached canary from the sink. Without the CRD no
+// canary exists; the informers' caches can still hold some when the watch
+// was down while the CRD (and with it every canary) was deleted, and their
+// series would otherwise stay until the CRD returns. The caches keep them:
+// the relist after the CRD returns re-adds what exists again (as updates)
+// and deletes the rest, which the sink ignores.
+func (w *Watcher) dropAll() {
+	for _, key := range w.informers.Keys() {
+		if ns, name, err := cache.SplitMetaNamespaceKey(key); err == nil && w.sink.Delete(ns, name) {
+			level.Debug(w.logger).Log("msg", "canary dropped: its CRD is gone", "namespace", ns, "name", name)
+		}
 	}
 }
 

@@ -53,7 +53,14 @@ func (e *exporter) waitReady(t *testing.T) {
 // expect polls /metrics until check passes on a scrape.
 func (e *exporter) expect(t *testing.T, what string, check func(fams map[string]*dto.MetricFamily) string) {
 	t.Helper()
-	harness.Eventually(t, 15*time.Second, func() string {
+	e.expectWithin(t, 15*time.Second, what, check)
+}
+
+// expectWithin is expect with a deadline, and returns how long it took.
+func (e *exporter) expectWithin(t *testing.T, d time.Duration, what string, check func(fams map[string]*dto.MetricFamily) string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	harness.Eventually(t, d, func() string {
 		fams, err := harness.Scrape(t, e.url+"/metrics")
 		if err != nil {
 			return err.Error()
@@ -63,6 +70,20 @@ func (e *exporter) expect(t *testing.T, what string, check func(fams map[string]
 		}
 		return ""
 	})
+	return time.Since(start)
+}
+
+// counter is the value of one labelled series of family, 0 when absent.
+func (e *exporter) counter(t *testing.T, family, label, value string) float64 {
+	t.Helper()
+	fams, err := harness.Scrape(t, e.url+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := testutil.Values(fams, family, map[string]string{label: value}); len(v) == 1 {
+		return v[0]
+	}
+	return 0
 }
 
 // series returns how many series across all families carry canary=name in ns.

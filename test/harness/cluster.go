@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	etcdclient "go.etcd.io/etcd/client/v3/kubernetes"
 	apiextclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/apiserver/pkg/storage/etcd3/testserver"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -36,6 +37,7 @@ type Cluster struct {
 	dir        string
 	pki        *pki
 	fwd        *forwarder
+	etcd       *etcdclient.Client
 	storage    *storagebackend.Config
 	server     *kubeapiservertesting.TestServer
 	klogOutput *klogCapture
@@ -51,11 +53,11 @@ func Start(t testing.TB) *Cluster {
 		t.Fatalf("harness: pki: %v", err)
 	}
 
-	etcd := testserver.RunEtcd(t, testserver.NewTestConfig(t))
+	c.etcd = testserver.RunEtcd(t, testserver.NewTestConfig(t))
 	// RunEtcd leaves its client open (three goroutines per server).
-	t.Cleanup(func() { etcd.Close() })
+	t.Cleanup(func() { c.etcd.Close() })
 	c.storage = storagebackend.NewDefaultConfig("/registry", nil)
-	c.storage.Transport.ServerList = etcd.Endpoints()
+	c.storage.Transport.ServerList = c.etcd.Endpoints()
 
 	if c.fwd, err = newForwarder(); err != nil {
 		t.Fatalf("harness: forwarder: %v", err)

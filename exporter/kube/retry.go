@@ -1,0 +1,100 @@
+package kube
+
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Failures that last until someone acts (the API server unreachable, the
+// CRD missing, RBAC or credentials wrong) are retried here instead of by
+// client-go's reflector. Its backoff doubles from 0.8 s to a 30 s cap with up
+// to 100% jitter and only resets after two quiet minutes, so once such a
+// failure has lasted a minute the exporter would take up to another minute to
+// notice the fix. Here the attempts are at most retryMax apart: metrics are
+// right again within a few seconds of the fix, for one list or watch request
+// per informer every two seconds while it lasts.
+const (
+	retryMin = 250 * time.Millisecond
+	retryMax = 2 * time.Second
+)
+
+// persistent reports whether err is a failure worth retrying in place. API
+// answers such as 410 Gone (expired resource version) or 429 go back to the
+// reflector, which relists or backs off as the API server asks.
+func persistent(err error) bool {
+	switch classify(err) {
+	case problemCRDMissing, problemForbidden, problemUnauthorized:
+		return true
+	}
+	// Not an API answer at all: the connection failed.
+	_, isStatus := err.(apierrors.APIStatus)
+	return !isStatus
+}
+
+// retrying lists and watches resource in namespace through client, retrying
+// persistent failures and reporting each attempt's error to onError.
+func retrying(client dynamic.Interface, resource schema.GroupVersionResource, namespace string, tweak func(*metav1.ListOptions), onError func(error)) cache.ListerWatcher {
+	r := client.Resource(resource).Namespace(namespace)
+	options := func(o metav1.ListOptions) metav1.ListOptions {
+		if tweak != nil {
+			tweak(&o)
+		}
+		return o
+	}
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return retry(ctx, onError, func() (runtime.Object, error) { return r.List(ctx, options(o)) })
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			w, err := retry(ctx, onError, func() (watch.Interface, error) { return r.Watch(ctx, options(o)) })
+			if err != nil {
+				return nil, err
+			}
+			return reportErrors(w, onError), nil
+		},
+	}, client)
+}
+
+// retry calls call until it succeeds, fails for a reason that is not
+// persistent, or ctx ends.
+func retry[T any](ctx context.Context, onError func(error), call func() (T, error)) (T, error) {
+	delay := retryMin
+	for {
+		v, err := call()
+		if err == nil || ctx.Err() != nil || !persistent(err) {
+			return v, err
+		}
+		onError(err)
+		// Jitter spreads the replicas of an exporter that all lost access at once.
+		t := time.NewTimer(delay/2 + rand.N(delay/2))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return v, err
+		case <-t.C:
+		}
+		delay = min(2*delay, retryMax)
+	}
+}
+
+// reportErrors passes a watch's events through and reports its ERROR events,
+// such as the 410 Gone that ends a watch whose resource version expired
+// while it was established: the reflector relists then without calling
+// its error handler, so the relist would otherwise go uncounted.
+func reportErrors(w watch.Interface, onError func(error)) watch.Interface {
+	return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
+		if e.Type == watch.Error {
+			onError(apierrors.FromObject(e.Object))
+		}
+		return e, true
+	})
+}
