@@ -6,6 +6,7 @@
 package charts
 
 import (
+	"fmt"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -345,10 +346,38 @@ func TestValuesMatrix(t *testing.T) {
 	t.Run("adapter", func(t *testing.T) {
 		objs := render(t, dir, "-f", valuesFile(t, "adapter.yaml"))
 		k := kinds(objs)
-		if k["Deployment"] != 2 || k["Secret"] != 1 || k["ServiceMonitor"] != 2 || k["NetworkPolicy"] != 1 || k["PodDisruptionBudget"] != 1 || k["AlertmanagerConfig"] != 1 {
-			t.Errorf("kinds %v: want both Deployments, the adapter's config Secret, ServiceMonitor, NetworkPolicy, PDB and the AlertmanagerConfig", k)
+		if k["Deployment"] != 1 || k["StatefulSet"] != 1 || k["Service"] != 3 || k["Secret"] != 1 || k["ServiceMonitor"] != 2 || k["NetworkPolicy"] != 1 || k["PodDisruptionBudget"] != 1 || k["AlertmanagerConfig"] != 1 {
+			t.Errorf("kinds %v: want the exporter's Deployment, the adapter's StatefulSet, config Secret, Service and peers Service, ServiceMonitor, NetworkPolicy, PDB and the AlertmanagerConfig", k)
 		}
-		d := find(t, objs, "Deployment", "event-adapter")
+		d := find(t, objs, "StatefulSet", "event-adapter")
+		// Two replicas share one idempotency window: each lists both pods
+		// under the headless Service, whose DNS names they have.
+		name := "fm-flagger-monitoring-event-adapter"
+		var peers []string
+		for _, a := range args(d) {
+			if p, ok := strings.CutPrefix(a, "--cluster.peer="); ok {
+				peers = append(peers, p)
+			}
+		}
+		wantPeers := []string{"http://" + name + "-0." + name + "-peers.monitoring.svc:9099", "http://" + name + "-1." + name + "-peers.monitoring.svc:9099"}
+		if fmt.Sprint(get(d, "spec", "replicas")) != "2" || get(d, "spec", "serviceName") != name+"-peers" || !slices.Equal(peers, wantPeers) {
+			t.Errorf("adapter StatefulSet: replicas %v, serviceName %v, peers %v; want 2 replicas listing %v", get(d, "spec", "replicas"), get(d, "spec", "serviceName"), peers, wantPeers)
+		}
+		headless := find(t, objs, "Service", "event-adapter-peers")
+		if get(headless, "spec", "clusterIP") != "None" || get(headless, "spec", "publishNotReadyAddresses") != true {
+			t.Error("the peers Service must be headless and publish starting pods")
+		}
+		if headless.labels()["app.kubernetes.io/name"] == "flagger-event-adapter" {
+			t.Error("the peers Service carries the adapter's name label: its ServiceMonitor would scrape each pod twice")
+		}
+		from := get(find(t, objs, "NetworkPolicy", "event-adapter"), "spec", "ingress", 0, "from").([]any)
+		if got := get(from[len(from)-1], "podSelector", "matchLabels", "app.kubernetes.io/name"); got != "flagger-event-adapter" {
+			t.Errorf("the NetworkPolicy does not let the replicas reach each other: %v", from)
+		}
+		one := find(t, render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "adapter.replicas=1"), "StatefulSet", "event-adapter")
+		if a := strings.Join(args(one), " "); strings.Contains(a, "--cluster.peer") {
+			t.Errorf("one replica lists peers: %s", a)
+		}
 		if get(d, "spec", "template", "spec", "automountServiceAccountToken") != false {
 			t.Error("the adapter must not mount a token")
 		}
@@ -369,7 +398,7 @@ func TestValuesMatrix(t *testing.T) {
 		}
 		// An existing Secret replaces the rendered one.
 		objs = render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "adapter.existingSecret=my-adapter")
-		if kinds(objs)["Secret"] != 0 || get(find(t, objs, "Deployment", "event-adapter"), "spec", "template", "spec", "volumes", 0, "secret", "secretName") != "my-adapter" {
+		if kinds(objs)["Secret"] != 0 || get(find(t, objs, "StatefulSet", "event-adapter"), "spec", "template", "spec", "volumes", 0, "secret", "secretName") != "my-adapter" {
 			t.Error("adapter.existingSecret: the chart still renders its own Secret or does not mount the existing one")
 		}
 	})

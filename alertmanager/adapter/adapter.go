@@ -26,7 +26,10 @@ type Options struct {
 	UserAgent  string // sent to targets
 	// SelfURL is this replica's entry in the config's cluster.peers (see
 	// package peer); empty: the entry whose host starts with the hostname.
-	SelfURL    string
+	SelfURL string
+	// Peers, when set, replace the config's cluster.peers (the
+	// --cluster.peer flags).
+	Peers      []string
 	Logger     log.Logger
 	Registerer prometheus.Registerer
 }
@@ -44,7 +47,7 @@ func New(o Options) (*Adapter, error) {
 		o.Logger = log.NewNopLogger()
 	}
 	d := deliver.New(o.Logger, o.Registerer)
-	id := config.Identity{UserAgent: o.UserAgent, SelfURL: o.SelfURL, Hostname: peer.Hostname()}
+	id := config.Identity{UserAgent: o.UserAgent, SelfURL: o.SelfURL, Peers: o.Peers, Hostname: peer.Hostname()}
 	r := config.NewReloader(o.ConfigFile, id, o.Logger, o.Registerer,
 		func(rt *config.Runtime) { d.Forget(rt.TargetNames()) })
 	if err := r.Reload(); err != nil {

@@ -3,6 +3,8 @@ package adapter_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,8 +14,10 @@ import (
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
 )
 
-// replicas starts n adapters listing each other in cluster.peers.
-func replicas(t *testing.T, n int, targets string) []*env {
+// replicas starts n adapters listing each other in cluster.peers, or with
+// flags the way --cluster.peer does (the file then lists a stale peer,
+// which the flags replace).
+func replicas(t *testing.T, n int, targets string, flags bool) []*env {
 	t.Helper()
 	srvs := make([]*httptest.Server, n)
 	var urls []string
@@ -22,9 +26,13 @@ func replicas(t *testing.T, n int, targets string) []*env {
 		urls = append(urls, "http://"+srvs[i].Listener.Addr().String())
 	}
 	cfg := targets + "cluster:\n  peers: [" + strings.Join(urls, ", ") + "]\n"
+	var peers []string
+	if flags {
+		cfg, peers = targets+"cluster:\n  peers: [http://gone.invalid:9099]\n", urls
+	}
 	out := make([]*env, n)
 	for i, srv := range srvs {
-		out[i] = startEnv(t, cfg, adapter.Options{SelfURL: urls[i], Logger: log.NewNopLogger()}, srv)
+		out[i] = startEnv(t, cfg, adapter.Options{SelfURL: urls[i], Peers: peers, Logger: log.NewNopLogger()}, srv)
 	}
 	return out
 }
@@ -53,8 +61,14 @@ func forwards(t *testing.T, e *env, result string) float64 {
 // canary's events go through its owner's idempotency window. An owner that
 // is gone has its canaries delivered by the replica that got them.
 func TestReplicasShareOneWindow(t *testing.T) {
+	for _, flags := range []bool{false, true} {
+		t.Run(map[bool]string{false: "config", true: "flags"}[flags], func(t *testing.T) { shareOneWindow(t, flags) })
+	}
+}
+
+func shareOneWindow(t *testing.T, flags bool) {
 	c := newConsumer(t, nil)
-	rs := replicas(t, 2, targetConfig(c.URL))
+	rs := replicas(t, 2, targetConfig(c.URL), flags)
 	body := group(1, 40, 40) // 40 canaries: both replicas own some
 	for _, r := range rs {
 		if code, resp := post(t, r.webhookURL(), body); code != http.StatusOK {
@@ -85,7 +99,7 @@ func TestReplicasShareOneWindow(t *testing.T) {
 
 func TestPeerEndpointRefusesGarbage(t *testing.T) {
 	c := newConsumer(t, nil)
-	rs := replicas(t, 1, targetConfig(c.URL))
+	rs := replicas(t, 1, targetConfig(c.URL), false)
 	for _, body := range []string{"{", `[{"event":{"name":"a"}}]`} {
 		code, resp := post(t, rs[0].srv.URL+peer.Path, []byte(body))
 		if code != http.StatusBadRequest || !strings.Contains(resp, "forwarded event") {
@@ -94,5 +108,16 @@ func TestPeerEndpointRefusesGarbage(t *testing.T) {
 	}
 	if len(c.events()) != 0 {
 		t.Error("garbage delivered")
+	}
+}
+
+func TestClusterPeerFlagsChecked(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "adapter.yml")
+	if err := os.WriteFile(cfg, []byte(targetConfig("http://127.0.0.1:1/events")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := adapter.New(adapter.Options{ConfigFile: cfg, SelfURL: "http://a:9099", Peers: []string{"http://b:9099", "http://a:9099", "http://a:9099"}})
+	if err == nil || !strings.Contains(err.Error(), "--cluster.peer") || !strings.Contains(err.Error(), "listed twice") {
+		t.Errorf("a peer listed twice on the command line: %v", err)
 	}
 }

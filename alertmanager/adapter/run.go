@@ -28,8 +28,9 @@ const Name = "flagger-event-adapter"
 // Config is what the command line sets.
 type Config struct {
 	ConfigFile  string
-	WebhookPath string // where Alertmanager's webhook_configs url points
-	SelfURL     string // this replica in cluster.peers (see Options)
+	WebhookPath string   // where Alertmanager's webhook_configs url points
+	SelfURL     string   // this replica in cluster.peers (see Options)
+	Peers       []string // replaces the config's cluster.peers (see Options)
 	// ShutdownTimeout bounds how long in-flight notifications may finish.
 	ShutdownTimeout time.Duration
 	Web             *web.FlagConfig
@@ -54,6 +55,7 @@ func Run(ctx context.Context, c Config) error {
 		ConfigFile: c.ConfigFile,
 		UserAgent:  Name + "/" + version.Version,
 		SelfURL:    c.SelfURL,
+		Peers:      c.Peers,
 		Logger:     c.Logger,
 		Registerer: reg,
 	})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/config"
+	"github.com/flagger-monitoring/flagger-monitoring/alertmanager/adapter/peer"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
@@ -32,8 +34,11 @@ func TestDeployManifests(t *testing.T) {
 	}
 
 	var dep struct {
-		Spec struct {
-			Template struct {
+		Metadata struct{ Name string }
+		Spec     struct {
+			Replicas    int
+			ServiceName string `yaml:"serviceName"`
+			Template    struct {
 				Spec struct {
 					AutomountServiceAccountToken *bool `yaml:"automountServiceAccountToken"`
 					SecurityContext              struct {
@@ -64,7 +69,7 @@ func TestDeployManifests(t *testing.T) {
 			}
 		}
 	}
-	readYAML(t, filepath.Join(dir, "deployment.yaml"), &dep)
+	readYAML(t, filepath.Join(dir, "statefulset.yaml"), &dep)
 	pod := dep.Spec.Template.Spec
 	c := pod.Containers[0]
 	if !pod.SecurityContext.RunAsNonRoot || c.SecurityContext.AllowPrivilegeEscalation == nil || *c.SecurityContext.AllowPrivilegeEscalation ||
@@ -81,6 +86,26 @@ func TestDeployManifests(t *testing.T) {
 	}
 	if !strings.Contains(args, "--web.listen-address=:9099") || c.Ports[0].ContainerPort != 9099 {
 		t.Errorf("listen address and container port disagree: %q %+v", args, c.Ports)
+	}
+	// The replicas share one window only if each lists every pod, by the
+	// name the headless Service gives it, and finds itself among them.
+	var peers []string
+	for _, a := range c.Args {
+		if p, ok := strings.CutPrefix(a, "--cluster.peer="); ok {
+			peers = append(peers, p)
+		}
+	}
+	if dep.Spec.Replicas < 2 || len(peers) != dep.Spec.Replicas {
+		t.Fatalf("%d replicas, %d --cluster.peer flags: want one per replica, at least two", dep.Spec.Replicas, len(peers))
+	}
+	for i, p := range peers {
+		if want := fmt.Sprintf("http://%s-%d.%s:9099", dep.Metadata.Name, i, dep.Spec.ServiceName); p != want {
+			t.Errorf("peer %d is %s, want %s", i, p, want)
+		}
+		host := strings.SplitN(strings.TrimPrefix(p, "http://"), ".", 2)[0]
+		if _, err := peer.NewRing(peers, "", host); err != nil {
+			t.Errorf("pod %s does not find itself among the peers: %v", host, err)
+		}
 	}
 }
 

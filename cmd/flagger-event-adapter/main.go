@@ -34,7 +34,9 @@ func run() int {
 		Default(adapter.DefaultPath).StringVar(&c.WebhookPath)
 	app.Flag("web.shutdown-timeout", "How long in-flight notifications may take to finish on shutdown; keep it above global.request_timeout.").
 		Default("30s").DurationVar(&c.ShutdownTimeout)
-	app.Flag("cluster.self-url", "This replica's entry in the config file's cluster.peers. Default: the entry whose host's first DNS label is the hostname (a StatefulSet pod's name).").
+	app.Flag("cluster.peer", "A replica's base URL, this one's included (repeat for each). Replaces the config file's cluster.peers, so a chart can list a StatefulSet's pods whatever the file says.").
+		StringsVar(&c.Peers)
+	app.Flag("cluster.self-url", "This replica's entry in cluster.peers. Default: the entry whose host's first DNS label is the hostname (a StatefulSet pod's name).").
 		StringVar(&c.SelfURL)
 	c.Web = kingpinflag.AddFlags(app, ":9099")
 	logConfig := logging.AddFlags(app)

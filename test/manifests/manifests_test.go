@@ -71,7 +71,7 @@ func TestManifests(t *testing.T) {
 		// deploy/adapter names no namespace: applied with -n, as its
 		// kustomization.yaml says.
 		out := accept(t, c, nil, "-k", filepath.Join(root, "deploy", "adapter"), "-n", monitoringNamespace, "-o", "name")
-		for _, want := range []string{"deployment.apps/flagger-event-adapter", "service/flagger-event-adapter", "servicemonitor.monitoring.coreos.com/flagger-event-adapter"} {
+		for _, want := range []string{"statefulset.apps/flagger-event-adapter", "service/flagger-event-adapter", "service/flagger-event-adapter-peers", "servicemonitor.monitoring.coreos.com/flagger-event-adapter"} {
 			if !slices.Contains(strings.Fields(out), want) {
 				t.Errorf("deploy/adapter did not apply %s; got %s", want, out)
 			}

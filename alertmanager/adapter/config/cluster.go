@@ -27,6 +27,8 @@ type Identity struct {
 	// SelfURL is this replica's entry in cluster.peers; when empty, the
 	// entry whose host starts with Hostname.
 	SelfURL, Hostname string
+	// Peers, when set, replace cluster.peers (command-line flags).
+	Peers []string
 }
 
 // UnmarshalYAML fills in defaults before reading the section.
@@ -37,28 +39,44 @@ func (c *Cluster) UnmarshalYAML(unmarshal func(any) error) error {
 }
 
 func (c *Cluster) validate() error {
-	if len(c.Peers) == 0 {
+	if err := checkPeers(c.Peers); err != nil {
+		return err
+	}
+	return c.HTTPConfig.Validate()
+}
+
+// checkPeers refuses a peer list the ring cannot use: malformed URLs or one
+// listed twice.
+func checkPeers(peers []string) error {
+	if len(peers) == 0 {
 		return nil
 	}
-	if _, err := peer.NewRing(c.Peers, c.Peers[0], ""); err != nil {
+	if _, err := peer.NewRing(peers, peers[0], ""); err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	for i, p := range c.Peers {
+	for i, p := range peers {
 		if seen[p] {
 			return fmt.Errorf("cluster.peers[%d]: listed twice", i)
 		}
 		seen[p] = true
 	}
-	return c.HTTPConfig.Validate()
+	return nil
 }
 
 // build finds this replica in the ring and makes the client for the others.
 func (c *Cluster) build(id Identity) (*peer.Ring, *http.Client, error) {
-	if len(c.Peers) == 0 {
+	peers := c.Peers
+	if len(id.Peers) > 0 {
+		peers = id.Peers
+		if err := checkPeers(peers); err != nil {
+			return nil, nil, fmt.Errorf("--cluster.peer: %w", err)
+		}
+	}
+	if len(peers) == 0 {
 		return nil, nil, nil
 	}
-	ring, err := peer.NewRing(c.Peers, id.SelfURL, id.Hostname)
+	ring, err := peer.NewRing(peers, id.SelfURL, id.Hostname)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -100,3 +100,22 @@ inserted JSON-escaped: toJson, without the quotes around it.
 {{- end -}}
 {{- $text -}}
 {{- end -}}
+
+{{/*
+The adapter replicas' --cluster.peer URLs as a JSON list: each StatefulSet
+pod by its name under the headless Service, on the Service port; empty for
+one replica. The scheme is https when the adapter's web config is set, which
+then also needs cluster.http_config (its CA, basic auth) in adapter.config.
+*/}}
+{{- define "flagger-monitoring.adapterPeers" -}}
+{{- $a := .Values.adapter -}}
+{{- $name := include "flagger-monitoring.componentName" (dict "root" . "component" "event-adapter") -}}
+{{- $scheme := ternary "https" "http" (ne $a.webConfigSecret "") -}}
+{{- $peers := list -}}
+{{- if gt (int $a.replicas) 1 -}}
+{{- range $i := until (int $a.replicas) -}}
+{{- $peers = append $peers (printf "%s://%s-%d.%s-peers.%s.svc:%v" $scheme $name $i $name $.Release.Namespace $a.service.port) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $peers -}}
+{{- end -}}
