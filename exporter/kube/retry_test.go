@@ -19,13 +19,13 @@ var canaryGR = schema.GroupResource{Group: "flagger.app", Resource: "canaries"}
 func TestPersistent(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 	for err, want := range map[error]bool{
-		apierrors.NewNotFound(canaryGR, ""):                          true,
-		apierrors.NewForbidden(canaryGR, "", errors.New("rbac")):     true,
-		apierrors.NewUnauthorized("token expired"):                   true,
-		fmt.Errorf("Get https://api: %w", refused):                   true,
+		apierrors.NewNotFound(canaryGR, ""):                         true,
+		apierrors.NewForbidden(canaryGR, "", errors.New("rbac")):    true,
+		apierrors.NewUnauthorized("token expired"):                  true,
+		fmt.Errorf("Get https://api: %w", refused):                  true,
 		apierrors.NewResourceExpired("too old resource version: 1"): false,
-		apierrors.NewTooManyRequests("slow down", 1):                 false,
-		apierrors.NewInternalError(errors.New("etcd")):               false,
+		apierrors.NewTooManyRequests("slow down", 1):                false,
+		apierrors.NewInternalError(errors.New("etcd")):              false,
 	} {
 		if got := persistent(err); got != want {
 			t.Errorf("persistent(%v) = %v, want %v", err, got, want)
