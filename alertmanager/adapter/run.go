@@ -33,8 +33,11 @@ type Config struct {
 	Peers       []string // replaces the config's cluster.peers (see Options)
 	// ShutdownTimeout bounds how long in-flight notifications may finish.
 	ShutdownTimeout time.Duration
-	Web             *web.FlagConfig
-	Logger          log.Logger
+	// MaxConnections bounds the connections served at once per listen
+	// address (--web.max-connections; 0: unlimited).
+	MaxConnections int
+	Web            *web.FlagConfig
+	Logger         log.Logger
 }
 
 // Run serves until ctx is cancelled, reloading the config file on SIGHUP
@@ -79,6 +82,7 @@ func Run(ctx context.Context, c Config) error {
 		Logger:          c.Logger,
 		Ready:           a.Ready,
 		ShutdownTimeout: c.ShutdownTimeout,
+		MaxConnections:  c.MaxConnections,
 	}
 	h, err := server.Handler(opts, mux)
 	if err != nil {

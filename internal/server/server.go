@@ -29,6 +29,9 @@ type Options struct {
 	Ready func() error
 	// ShutdownTimeout bounds how long in-flight requests may take to drain.
 	ShutdownTimeout time.Duration
+	// MaxConnections bounds the connections each listen address serves at
+	// once (0: unlimited); see limitedListeners.
+	MaxConnections int
 }
 
 // Handler adds the landing page and the health endpoints to mux.
@@ -65,8 +68,18 @@ func Run(ctx context.Context, o Options, h http.Handler) error {
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	listeners, err := limitedListeners(o.Web, o.MaxConnections)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, o.Web, logging.Slog(o.Logger)) }()
+	go func() {
+		if listeners != nil {
+			errc <- web.ServeMultiple(listeners, srv, o.Web, logging.Slog(o.Logger))
+			return
+		}
+		errc <- web.ListenAndServe(srv, o.Web, logging.Slog(o.Logger))
+	}()
 	select {
 	case err := <-errc:
 		return err

@@ -3,7 +3,6 @@ package handler
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -113,14 +112,14 @@ func (p PeerDeliver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		plain(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), rt.RequestTimeout)
+	// The owner finishes what it started even when the forwarding replica
+	// stops waiting: delivered events then sit in its window for the retry.
+	ctx, cancel := deliveryContext(r, rt.RequestTimeout)
 	defer cancel()
 	rep := p.deliverer.Deliver(ctx, rt.Targets, evs, rt.Window)
 	code := http.StatusOK
 	if rep.Retry() {
 		code = http.StatusServiceUnavailable
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(rep)
+	reply(w, code, rep)
 }

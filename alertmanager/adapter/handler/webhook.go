@@ -69,6 +69,11 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) int {
 		h.inFlight.Add(-1)
 		h.m.shed.Inc()
 		w.Header().Set("Retry-After", "1")
+		// Alertmanager keeps up to 1000 idle connections per host; under
+		// an outage every alert group retrying holds one here (two 4 KiB
+		// buffers and a goroutine each). Closing the shed ones keeps the
+		// open connections near max_in_flight.
+		w.Header().Set("Connection", "close")
 		return plain(w, http.StatusServiceUnavailable, "%d notifications in flight (global.max_in_flight): try again", n-1)
 	}
 	defer h.inFlight.Add(-1)
@@ -84,7 +89,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) int {
 	res := rt.Mapper.Map(msg, h.now())
 	h.account(msg, &res)
 
-	ctx, cancel := context.WithTimeout(r.Context(), rt.RequestTimeout)
+	ctx, cancel := deliveryContext(r, rt.RequestTimeout)
 	defer cancel()
 	rep := h.deliver(ctx, rt, res.Events)
 
@@ -95,9 +100,23 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) int {
 		// the idempotency window, so the retry brings only the rest.
 		resp.Status, code = "retry", http.StatusServiceUnavailable
 	}
+	return reply(w, code, &resp)
+}
+
+// deliveryContext bounds a delivery by global.request_timeout but not by the
+// caller's connection: when the caller gives up (Alertmanager ends a flush
+// after group_interval, or its webhook timeout passes), posts under way
+// finish and land in the idempotency window, so the retry skips them rather
+// than posting them a second time.
+func deliveryContext(r *http.Request, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), timeout)
+}
+
+// reply writes v as the JSON answer of a delivery (200 or 503).
+func reply(w http.ResponseWriter, code int, v any) int {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(&resp)
+	_ = json.NewEncoder(w).Encode(v)
 	return code
 }
 
