@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,11 +81,8 @@ func (s *Stack) startPrometheus(t testing.TB, addr string, amAddrs []string, exp
 		t.Fatal(err)
 	}
 	s.PrometheusURL = "http://" + addr
-	s.procs = append(s.procs, harness.StartProcess(t, testutil.Tool(t, "prometheus"),
-		"--config.file="+file,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
-		"--web.external-url="+s.PrometheusURL+"/",
+	resend := s.opts.ResendDelay
+	if resend == 0 {
 		// Prometheus re-sends every active and recently resolved alert
 		// once the resend delay has passed (default 1m, strictly after,
 		// so at every other 1s evaluation for 1s). Below the evaluation
@@ -92,9 +90,35 @@ func (s *Stack) startPrometheus(t testing.TB, addr string, amAddrs []string, exp
 		// then sits in Alertmanager's group at every 2s flush, as with
 		// production timings resend 1m / group_interval 1m it is not
 		// reliably (see the test's report).
-		"--rules.alert.resend-delay=500ms",
-		"--log.level="+s.opts.LogLevel,
-	))
+		resend = 500 * time.Millisecond
+	}
+	s.prometheusArgs = []string{
+		"--config.file=" + file,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+		"--web.external-url=" + s.PrometheusURL + "/",
+		"--rules.alert.resend-delay=" + resend.String(),
+		"--log.level=" + s.opts.LogLevel,
+	}
+	s.runPrometheus(t)
+}
+
+func (s *Stack) runPrometheus(t testing.TB) {
+	t.Helper()
+	s.prometheus = harness.StartProcess(t, testutil.Tool(t, "prometheus"), s.prometheusArgs...)
+	s.procs = append(s.procs, s.prometheus)
+}
+
+// RestartPrometheus stops Prometheus (SIGTERM, as a pod restart does),
+// leaves it down for down, starts it again on the same address and data
+// directory, and waits until it is ready as Start does.
+func (s *Stack) RestartPrometheus(t testing.TB, down time.Duration) {
+	t.Helper()
+	s.prometheus.Stop()
+	s.procs = slices.DeleteFunc(s.procs, func(p *harness.Process) bool { return p == s.prometheus })
+	time.Sleep(down)
+	s.runPrometheus(t)
+	s.promReady(t)
 }
 
 // promReady waits until Prometheus has loaded every rule group, found the

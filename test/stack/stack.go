@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
@@ -61,6 +62,11 @@ type Options struct {
 	// SeparateAdapters (with HA) leaves cluster.peers out of the adapter
 	// replicas' config: each keeps its own idempotency window.
 	SeparateAdapters bool
+	// ResendDelay is Prometheus's --rules.alert.resend-delay; default
+	// 500ms (see startPrometheus). An alert Prometheus stops sending
+	// resolves in Alertmanager four resend delays (or evaluation
+	// intervals, whichever is longer) after its last send.
+	ResendDelay time.Duration
 }
 
 // Stack is a running pipeline. Everything stops when the test ends.
@@ -86,6 +92,9 @@ type Stack struct {
 	opts  Options
 	dir   string
 	procs []*harness.Process
+
+	prometheus     *harness.Process
+	prometheusArgs []string
 }
 
 // Start brings the stack up and waits until Prometheus scrapes the exporter,
