@@ -27,6 +27,7 @@ import (
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/events"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/scrape"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
@@ -43,6 +44,9 @@ type Config struct {
 	Namespaces    []string
 	LabelSelector string
 	TelemetryPath string
+	// MetricAllowlist and MetricDenylist pick the canary families written
+	// (kube-state-metrics' flags; see exposition.Select).
+	MetricAllowlist, MetricDenylist []string
 	// MeshProvider is the -mesh-provider Flagger runs with: the provider of
 	// every Canary without spec.provider. Empty means Flagger's default,
 	// istio.
@@ -81,6 +85,10 @@ func Run(ctx context.Context, c Config) error {
 	if !utf8.ValidString(c.MeshProvider) || len(c.MeshProvider) > canary.MaxLabelBytes {
 		return fmt.Errorf("--flagger.mesh-provider must be valid UTF-8 of at most %d bytes", canary.MaxLabelBytes)
 	}
+	families, err := exposition.Select(c.MetricAllowlist, c.MetricDenylist)
+	if err != nil {
+		return err
+	}
 	restConfig, source, err := restConfig(c.Kubeconfig)
 	if err != nil {
 		return err
@@ -118,7 +126,7 @@ func Run(ctx context.Context, c Config) error {
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(c.TelemetryPath, scrape.New(st, reg, reg, c.Logger))
+	mux.Handle(c.TelemetryPath, scrape.New(st, families, reg, reg, c.Logger))
 	opts := server.Options{
 		Name:        "Flagger Exporter",
 		Description: "Prometheus metrics for Flagger canaries",

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -26,12 +27,26 @@ import (
 
 func main() { os.Exit(run()) }
 
+// commaList splits a comma-separated flag value, dropping empty entries.
+func commaList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func run() int {
 	app := kingpin.New(exporter.Name, "Prometheus exporter for Flagger canaries.")
 	var c exporter.Config
+	var allow, deny string
 	app.Flag("kubeconfig", "Path to a kubeconfig. Default: in-cluster config, else $KUBECONFIG or ~/.kube/config.").StringVar(&c.Kubeconfig)
 	app.Flag("namespace", "Namespace to watch; repeat for several. Default: all namespaces.").StringsVar(&c.Namespaces)
 	app.Flag("label-selector", "Only export canaries matching this label selector.").StringVar(&c.LabelSelector)
+	app.Flag("metric-allowlist", "Comma-separated regular expressions: write only the canary families whose whole name matches one (kube-state-metrics' flag). Mutually exclusive with --metric-denylist.").StringVar(&allow)
+	app.Flag("metric-denylist", "Comma-separated regular expressions: write every canary family except those whose whole name matches one.").StringVar(&deny)
 	app.Flag("flagger.mesh-provider", "The -mesh-provider Flagger runs with (its default is istio): the provider of every canary without spec.provider.").Default(canary.DefaultMeshProvider).StringVar(&c.MeshProvider)
 	app.Flag("events.watch", "Watch the Canaries' Kubernetes Events (Flagger records every message it posts as one): exports flagger_canary_last_step_timestamp_seconds, and relays per-step events with --events.alertmanager-url. Needs get, list and watch on events.").Default("true").BoolVar(&c.Events.Watch)
 	app.Flag("events.alertmanager-url", "Alertmanager base URL to send each new per-step event of Flagger to, as a FlaggerCanaryStep alert; repeat for every peer of an HA cluster. Default: none, nothing is sent.").StringsVar(&c.Events.AlertmanagerURLs)
@@ -54,6 +69,7 @@ func run() int {
 	}
 	klogbridge.Install(logger)
 	c.Logger = logger
+	c.MetricAllowlist, c.MetricDenylist = commaList(allow), commaList(deny)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -17,18 +17,7 @@ const flushAt = 64 << 10
 // Write writes every canary family for the canaries, which must be sorted by
 // namespace (flagger_canary_total counts runs of equal namespaces). Each
 // family's HELP and TYPE come once, followed by all of its series.
-func Write(out io.Writer, canaries []*Canary) error {
-	w := &writer{out: out, buf: make([]byte, 0, flushAt+4096)}
-	for i := range Families {
-		w.header(&Families[i])
-		Families[i].write(w, canaries)
-		if w.err != nil {
-			return w.err
-		}
-	}
-	w.flush()
-	return w.err
-}
+func Write(out io.Writer, canaries []*Canary) error { return All.Write(out, canaries) }
 
 func writeStatus(w *writer, cs []*Canary) {
 	for _, c := range cs {

@@ -32,6 +32,7 @@ const contentType = "text/plain; version=0.0.4; charset=utf-8"
 // Handler writes one scrape.
 type Handler struct {
 	source   Source
+	families exposition.Selection
 	gatherer prometheus.Gatherer
 	logger   log.Logger
 	duration prometheus.Histogram
@@ -39,10 +40,12 @@ type Handler struct {
 }
 
 // New registers the scrape duration histogram with reg and returns the
-// handler. gatherer supplies the self metrics written before the canaries.
-func New(source Source, gatherer prometheus.Gatherer, reg prometheus.Registerer, logger log.Logger) *Handler {
+// handler, writing the families selected (exposition.All: every one).
+// gatherer supplies the self metrics written before the canaries.
+func New(source Source, families exposition.Selection, gatherer prometheus.Gatherer, reg prometheus.Registerer, logger log.Logger) *Handler {
 	h := &Handler{
 		source:   source,
+		families: families,
 		gatherer: gatherer,
 		logger:   logger,
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
@@ -95,7 +98,7 @@ func (h *Handler) write(w io.Writer) error {
 			return err
 		}
 	}
-	return exposition.Write(w, h.source.Snapshot())
+	return h.families.Write(w, h.source.Snapshot())
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (and does

@@ -26,7 +26,7 @@ func handler(t *testing.T) *Handler {
 	c := canary.Facts{Namespace: "ns", Name: "podinfo", TargetName: "podinfo", Phase: flagger.PhaseFailed,
 		LastTransition: canary.Absent, Created: canary.Absent, Threshold: canary.Absent, AnalysisIterations: canary.Absent,
 		MaxWeight: canary.Absent, StepWeight: canary.Absent, IntervalSeconds: canary.Absent, ProgressDeadlineSeconds: 600}
-	return New(fixed{exposition.Prepare(c, [exposition.NumTransitionPhases]uint64{})}, reg, reg, log.NewNopLogger())
+	return New(fixed{exposition.Prepare(c, [exposition.NumTransitionPhases]uint64{})}, exposition.All, reg, reg, log.NewNopLogger())
 }
 
 func get(t *testing.T, h http.Handler, acceptEncoding string) (*http.Response, []byte) {
