@@ -26,12 +26,7 @@ const recoverWithin = 5 * time.Second
 // version is gone from both etcd and the watch cache. Its watch gets 410 Gone
 // and it relists: the change, the deletion and the new canary all show.
 func TestWatchExpiredRelist(t *testing.T) {
-	c := harness.Start(t)
-	c.InstallCRDs(t, harness.CanaryCRD())
-	createNamespaces(t, c, "test")
-	a := c.CreateCanary(t, "test", "a", "a")
-	c.CreateCanary(t, "test", "b", "b")
-	c.SetCanaryStatus(t, a, map[string]any{"phase": "Progressing", "canaryWeight": int64(20)})
+	c := twoCanaries(t)
 	link := c.NewLink(t)
 	e := startExporter(t, c.WriteKubeconfig(t, "exporter-link", link.Config(c.Config)))
 	e.waitReady(t)

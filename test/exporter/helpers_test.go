@@ -124,4 +124,17 @@ func createNamespaces(t *testing.T, c *harness.Cluster, names ...string) {
 	}
 }
 
+// twoCanaries starts a cluster with canaries a (Progressing at weight 20)
+// and b (never written by Flagger) in namespace test.
+func twoCanaries(t *testing.T) *harness.Cluster {
+	t.Helper()
+	c := harness.Start(t)
+	c.InstallCRDs(t, harness.CanaryCRD())
+	createNamespaces(t, c, "test")
+	a := c.CreateCanary(t, "test", "a", "a")
+	c.CreateCanary(t, "test", "b", "b")
+	c.SetCanaryStatus(t, a, map[string]any{"phase": "Progressing", "canaryWeight": int64(20)})
+	return c
+}
+
 func deleteOptions() metav1.DeleteOptions { return metav1.DeleteOptions{} }

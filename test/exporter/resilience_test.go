@@ -55,12 +55,7 @@ func TestCRDInstalledAfterStart(t *testing.T) {
 // TestAPIServerRestart: the API server goes away and comes back on the same
 // etcd; the exporter keeps serving, reconnects and reflects what changed.
 func TestAPIServerRestart(t *testing.T) {
-	c := harness.Start(t)
-	c.InstallCRDs(t, harness.CanaryCRD())
-	createNamespaces(t, c, "test")
-	a := c.CreateCanary(t, "test", "a", "a")
-	c.CreateCanary(t, "test", "b", "b")
-	a = c.SetCanaryStatus(t, a, map[string]any{"phase": "Progressing", "canaryWeight": int64(20)})
+	c := twoCanaries(t)
 	e := startExporter(t, c.Kubeconfig)
 	e.waitReady(t)
 	e.expect(t, "before restart", func(f map[string]*dto.MetricFamily) string {
