@@ -374,6 +374,19 @@ func TestValuesMatrix(t *testing.T) {
 		if got := get(from[len(from)-1], "podSelector", "matchLabels", "app.kubernetes.io/name"); got != "flagger-event-adapter" {
 			t.Errorf("the NetworkPolicy does not let the replicas reach each other: %v", from)
 		}
+		// The peers dial the pods, not the Service: its port does not apply.
+		ported := find(t, render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "adapter.service.port=80"), "StatefulSet", "event-adapter")
+		if a := strings.Join(args(ported), " "); !strings.Contains(a, "-peers.monitoring.svc:9099") || strings.Contains(a, ":80") {
+			t.Errorf("with service.port=80 the peers are %s; want the container port 9099", a)
+		}
+		// Long names stay valid: the StatefulSet at most 52 characters
+		// (its pods' labels), every Service at most 63.
+		long := render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "fullnameOverride=a-rather-long-release-name-for-flagger-monitoring-x")
+		for _, o := range long {
+			if limit := map[string]int{"StatefulSet": 52, "Service": 63}[o.kind()]; limit > 0 && len(o.name()) > limit {
+				t.Errorf("%s %s: %d characters, over %d", o.kind(), o.name(), len(o.name()), limit)
+			}
+		}
 		one := find(t, render(t, dir, "-f", valuesFile(t, "adapter.yaml"), "--set", "adapter.replicas=1"), "StatefulSet", "event-adapter")
 		if a := strings.Join(args(one), " "); strings.Contains(a, "--cluster.peer") {
 			t.Errorf("one replica lists peers: %s", a)

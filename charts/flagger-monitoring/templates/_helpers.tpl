@@ -102,19 +102,34 @@ inserted JSON-escaped: toJson, without the quotes around it.
 {{- end -}}
 
 {{/*
+The adapter's StatefulSet name: at most 52 characters, so that its pods'
+names and controller-revision-hash labels stay within Kubernetes' 63.
+*/}}
+{{- define "flagger-monitoring.adapterStatefulSet" -}}
+{{- include "flagger-monitoring.componentName" (dict "root" . "component" "event-adapter") | trunc 52 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The headless Service naming each adapter pod: at most 63 characters. */}}
+{{- define "flagger-monitoring.adapterPeersService" -}}
+{{- printf "%s-peers" (include "flagger-monitoring.componentName" (dict "root" . "component" "event-adapter") | trunc 57 | trimSuffix "-") -}}
+{{- end -}}
+
+{{/*
 The adapter replicas' --cluster.peer URLs as a JSON list: each StatefulSet
-pod by its name under the headless Service, on the Service port; empty for
-one replica. The scheme is https when the adapter's web config is set, which
-then also needs cluster.http_config (its CA, basic auth) in adapter.config.
+pod by its name under the headless Service, on the container port (a
+headless Service's names resolve to the pods, so its port is not applied);
+empty for one replica. adapter.peerScheme is https when the adapter's web
+config turns TLS on, which then also needs cluster.http_config (its CA,
+basic auth) in adapter.config.
 */}}
 {{- define "flagger-monitoring.adapterPeers" -}}
 {{- $a := .Values.adapter -}}
-{{- $name := include "flagger-monitoring.componentName" (dict "root" . "component" "event-adapter") -}}
-{{- $scheme := ternary "https" "http" (ne $a.webConfigSecret "") -}}
+{{- $sts := include "flagger-monitoring.adapterStatefulSet" . -}}
+{{- $svc := include "flagger-monitoring.adapterPeersService" . -}}
 {{- $peers := list -}}
 {{- if gt (int $a.replicas) 1 -}}
 {{- range $i := until (int $a.replicas) -}}
-{{- $peers = append $peers (printf "%s://%s-%d.%s-peers.%s.svc:%v" $scheme $name $i $name $.Release.Namespace $a.service.port) -}}
+{{- $peers = append $peers (printf "%s://%s-%d.%s.%s.svc:9099" $a.peerScheme $sts $i $svc $.Release.Namespace) -}}
 {{- end -}}
 {{- end -}}
 {{- toJson $peers -}}
