@@ -29,7 +29,15 @@ func TestAbandonedNotificationIsRemembered(t *testing.T) {
 	if _, err := impatient.Post(e.webhookURL(), "application/json", bytes.NewReader(body)); err == nil {
 		t.Fatal("the impatient client did not time out: the test proves nothing")
 	}
-	time.Sleep(300 * time.Millisecond) // the abandoned post completes
+	// The abandoned post reached the consumer; the retry then waits for it
+	// to settle (a second request with the same event waits for the first).
+	deadline := time.Now().Add(5 * time.Second)
+	for got.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned notification never reached the consumer")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	code, resp := post(t, e.webhookURL(), body)
 	if code != http.StatusOK || !strings.Contains(resp, `"duplicates":1`) {
 		t.Errorf("retry after the abandoned notification: %d %s; want 200 with the event a duplicate", code, resp)
@@ -42,15 +50,20 @@ func TestAbandonedNotificationIsRemembered(t *testing.T) {
 // Shed notifications close their connection, so Alertmanager's idle pool
 // does not keep one open here per retrying group.
 func TestShedClosesConnection(t *testing.T) {
-	hang := make(chan struct{})
+	hang, arrived := make(chan struct{}), make(chan struct{}, 8)
 	consumer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		arrived <- struct{}{}
 		<-hang
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(func() { close(hang); consumer.Close() })
 	e := newEnv(t, "global: {max_in_flight: 1}\n"+targetConfig(consumer.URL))
 	go http.Post(e.webhookURL(), "application/json", bytes.NewReader(group(1, 1, 1))) //nolint:errcheck // holds the one slot
-	time.Sleep(100 * time.Millisecond)
+	select {                                                                          // the first notification holds the one slot
+	case <-arrived:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first notification never reached the consumer")
+	}
 	resp, err := http.Post(e.webhookURL(), "application/json", bytes.NewReader(group(2, 1, 1)))
 	if err != nil {
 		t.Fatal(err)

@@ -24,8 +24,8 @@ const DefaultPath = "/webhook"
 type Options struct {
 	ConfigFile string
 	UserAgent  string // sent to targets
-	// SelfURL is this replica's entry in the config's cluster.peers (see
-	// package peer); empty: the entry whose host starts with the hostname.
+	// SelfURL is this replica's entry among the peers (see package peer);
+	// empty: the entry whose host's first DNS label is the hostname.
 	SelfURL string
 	// Peers, when set, replace the config's cluster.peers (the
 	// --cluster.peer flags).

@@ -34,7 +34,7 @@ func run() int {
 		Default(adapter.DefaultPath).StringVar(&c.WebhookPath)
 	app.Flag("web.shutdown-timeout", "How long in-flight notifications may take to finish on shutdown; keep it above global.request_timeout.").
 		Default("30s").DurationVar(&c.ShutdownTimeout)
-	app.Flag("web.max-connections", "Connections served at once per listen address; more wait in the kernel's accept queue. Bounds memory when every Alertmanager alert group retries at once (0: unlimited). Keep it above global.max_in_flight.").
+	app.Flag("web.max-connections", "Connections served at once per listen address; more wait in the kernel's accept queue. Bounds memory when every Alertmanager alert group retries at once (0: unlimited). Keep it above global.max_in_flight times the Alertmanager replicas.").
 		Default("512").IntVar(&c.MaxConnections)
 	app.Flag("cluster.peer", "A replica's base URL, this one's included (repeat for each). Replaces the config file's cluster.peers, so a chart can list a StatefulSet's pods whatever the file says.").
 		StringsVar(&c.Peers)

@@ -2,7 +2,9 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,9 +37,11 @@ func persistent(err error) bool {
 	case problemCRDMissing, problemForbidden, problemUnauthorized:
 		return true
 	}
-	// Not an API answer at all: the connection failed.
-	_, isStatus := err.(apierrors.APIStatus)
-	return !isStatus
+	// Not an API answer at all: the connection failed. errors.As, so that a
+	// wrapped 410 still goes back to the reflector instead of being retried
+	// with the same resource version for ever.
+	var status apierrors.APIStatus
+	return !errors.As(err, &status)
 }
 
 // retrying lists and watches resource in namespace through client, retrying
@@ -89,12 +93,48 @@ func retry[T any](ctx context.Context, onError func(error), call func() (T, erro
 // reportErrors passes a watch's events through and reports its ERROR events,
 // such as the 410 Gone that ends a watch whose resource version expired
 // while it was established: the reflector relists then without calling
-// its error handler, so the relist would otherwise go uncounted.
+// its error handler, so the relist would otherwise go uncounted. Unlike
+// apimachinery's watch.Filter, its goroutine also ends when Stop is called
+// while an event waits for a reader that has gone.
 func reportErrors(w watch.Interface, onError func(error)) watch.Interface {
-	return watch.Filter(w, func(e watch.Event) (watch.Event, bool) {
-		if e.Type == watch.Error {
-			onError(apierrors.FromObject(e.Object))
+	r := &reportingWatch{incoming: w, result: make(chan watch.Event), done: make(chan struct{})}
+	go r.loop(onError)
+	return r
+}
+
+type reportingWatch struct {
+	incoming watch.Interface
+	result   chan watch.Event
+	done     chan struct{}
+	stop     sync.Once
+}
+
+func (r *reportingWatch) ResultChan() <-chan watch.Event { return r.result }
+
+func (r *reportingWatch) Stop() {
+	r.stop.Do(func() { close(r.done) })
+	r.incoming.Stop()
+}
+
+func (r *reportingWatch) loop(onError func(error)) {
+	defer close(r.result)
+	in := r.incoming.ResultChan()
+	for {
+		select {
+		case <-r.done:
+			return
+		case e, ok := <-in:
+			if !ok {
+				return
+			}
+			if e.Type == watch.Error {
+				onError(apierrors.FromObject(e.Object))
+			}
+			select {
+			case r.result <- e:
+			case <-r.done:
+				return
+			}
 		}
-		return e, true
-	})
+	}
 }

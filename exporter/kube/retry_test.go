@@ -19,13 +19,14 @@ var canaryGR = schema.GroupResource{Group: "flagger.app", Resource: "canaries"}
 func TestPersistent(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 	for err, want := range map[error]bool{
-		apierrors.NewNotFound(canaryGR, ""):                         true,
-		apierrors.NewForbidden(canaryGR, "", errors.New("rbac")):    true,
-		apierrors.NewUnauthorized("token expired"):                  true,
-		fmt.Errorf("Get https://api: %w", refused):                  true,
-		apierrors.NewResourceExpired("too old resource version: 1"): false,
-		apierrors.NewTooManyRequests("slow down", 1):                false,
-		apierrors.NewInternalError(errors.New("etcd")):              false,
+		apierrors.NewNotFound(canaryGR, ""):                              true,
+		apierrors.NewForbidden(canaryGR, "", errors.New("rbac")):         true,
+		apierrors.NewUnauthorized("token expired"):                       true,
+		fmt.Errorf("Get https://api: %w", refused):                       true,
+		apierrors.NewResourceExpired("too old resource version: 1"):      false,
+		fmt.Errorf("watch: %w", apierrors.NewResourceExpired("too old")): false,
+		apierrors.NewTooManyRequests("slow down", 1):                     false,
+		apierrors.NewInternalError(errors.New("etcd")):                   false,
 	} {
 		if got := persistent(err); got != want {
 			t.Errorf("persistent(%v) = %v, want %v", err, got, want)
@@ -55,9 +56,10 @@ func TestRetryPersistentFailures(t *testing.T) {
 	if calls != 4 || len(reported) != 3 {
 		t.Errorf("%d calls, %d reported; want 4 calls and each of the 3 failures reported", calls, len(reported))
 	}
-	// Delays 0.125-0.25, 0.25-0.5, 0.5-1 s.
+	// Delays 0.125-0.25, 0.25-0.5, 0.5-1 s: 0.875-1.75 s, with room for a
+	// loaded machine above.
 	if d := time.Since(start); d < 875*time.Millisecond || d > 3*time.Second {
-		t.Errorf("three retries took %v, want 0.875-1.75 s", d)
+		t.Errorf("three retries took %v, want 0.875-1.75 s (3 s at most)", d)
 	}
 }
 
@@ -104,5 +106,24 @@ func TestReportErrorsInWatch(t *testing.T) {
 	}
 	if len(reported) != 1 || reported[0] != "expired" {
 		t.Errorf("reported %v, want one expired", reported)
+	}
+}
+
+// Stopped while an event waits for a reader that has gone: the proxy ends
+// (its result channel closes) instead of blocking for ever.
+func TestReportErrorsStops(t *testing.T) {
+	fake := watch.NewFakeWithChanSize(1, false)
+	w := reportErrors(fake, func(error) {})
+	fake.Add(&unstructured.Unstructured{Object: map[string]any{"kind": "Canary"}})
+	time.Sleep(50 * time.Millisecond) // the proxy holds the event, nobody reads
+	w.Stop()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case e, ok := <-w.ResultChan():
+		if ok {
+			t.Errorf("after Stop the proxy still held %s for a reader: it would block for ever without one", e.Type)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the proxy did not end after Stop")
 	}
 }

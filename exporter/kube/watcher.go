@@ -1,7 +1,8 @@
 // Package kube watches Flagger Canary objects with client-go informers and
 // feeds their decoded facts to a Sink. It survives a missing CRD, missing
-// RBAC and API server restarts: client-go's reflector retries with backoff,
-// and this package reports each kind of failure once, with its fix.
+// RBAC and API server restarts: such failures are retried at most 2 s apart
+// (retry.go), everything else by client-go's reflector, and this package
+// reports each kind of failure once, with its fix.
 package kube
 
 import (
@@ -120,7 +121,7 @@ func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
 		w.dropAll()
 	}
 	if p.fix == "" {
-		level.Debug(w.logger).Log("msg", "canary watch ended, client-go re-establishes it", "reason", p.reason, "err", err)
+		level.Debug(w.logger).Log("msg", "canary watch ended; re-established", "reason", p.reason, "err", err)
 		return
 	}
 	w.mu.Lock()
@@ -128,7 +129,7 @@ func (w *Watcher) watchError(_ context.Context, _ *cache.Reflector, err error) {
 	w.problem = p.reason
 	w.mu.Unlock()
 	if first {
-		level.Error(w.logger).Log("msg", "cannot list or watch canaries; retrying with backoff", "reason", p.reason, "fix", p.fix, "err", err)
+		level.Error(w.logger).Log("msg", "cannot list or watch canaries; retrying every few seconds", "reason", p.reason, "fix", p.fix, "err", err)
 	} else {
 		level.Debug(w.logger).Log("msg", "canary watch still failing", "reason", p.reason, "err", err)
 	}

@@ -67,6 +67,9 @@ func Run(ctx context.Context, o Options, h http.Handler) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		// Idle keep-alive connections would otherwise hold a MaxConnections
+		// slot for as long as the client keeps them (Alertmanager: 5 min).
+		IdleTimeout: time.Minute,
 	}
 	listeners, err := limitedListeners(o.Web, o.MaxConnections)
 	if err != nil {

@@ -1,10 +1,12 @@
 package exporter_test
 
 import (
+	"context"
 	"errors"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 
@@ -34,7 +36,9 @@ func TestMetricDenylist(t *testing.T) {
 		)
 	})
 
-	out, err := exec.Command(harness.Build(t, "flagger-exporter"), "--kubeconfig", c.Kubeconfig, "--metric-allowlist=flagger_canary_statsu").CombinedOutput()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second) // a regression would serve for ever
+	defer cancel()
+	out, err := exec.CommandContext(ctx, harness.Build(t, "flagger-exporter"), "--kubeconfig", c.Kubeconfig, "--metric-allowlist=flagger_canary_statsu").CombinedOutput()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "matches no canary family") {
 		t.Errorf("a typo in --metric-allowlist: %v\n%s", err, out)
