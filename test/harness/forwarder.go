@@ -69,6 +69,12 @@ func (f *forwarder) relay(client net.Conn, backend string) {
 		return
 	}
 	f.mu.Lock()
+	if f.backend != backend { // cut (or switched) while dialling
+		f.mu.Unlock()
+		client.Close()
+		server.Close()
+		return
+	}
 	f.conns[client], f.conns[server] = struct{}{}, struct{}{}
 	f.mu.Unlock()
 	done := make(chan struct{}, 2)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 	"github.com/flagger-monitoring/flagger-monitoring/test/harness"
 	"github.com/flagger-monitoring/flagger-monitoring/test/sim"
 	"github.com/flagger-monitoring/flagger-monitoring/test/stack"
@@ -59,6 +60,11 @@ func TestPrometheusRestart(t *testing.T) {
 			t.Logf("messages per sink before the restart %v, after %v", before, after)
 			switch tc.name {
 			case "restart":
+				// The restarted Prometheus did send the notices again:
+				// that nobody heard of them is Alertmanager's doing.
+				if n := notificationsSent(t, s); n == 0 {
+					t.Error("the restarted Prometheus sent no alerts: the test proves nothing")
+				}
 				if r := eventCopies(s.Events, 1); r != "" {
 					t.Error(r)
 				}
@@ -139,4 +145,19 @@ func quiet(t *testing.T, sinks []*stack.Sink, d time.Duration) map[string]int {
 		return ""
 	})
 	return last
+}
+
+// notificationsSent is prometheus_notifications_sent_total of the running
+// Prometheus, summed over its Alertmanagers.
+func notificationsSent(t *testing.T, s *stack.Stack) float64 {
+	t.Helper()
+	fams, err := harness.Scrape(t, s.PrometheusURL+"/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, v := range testutil.Values(fams, "prometheus_notifications_sent_total", nil) {
+		sum += v
+	}
+	return sum
 }
