@@ -43,6 +43,11 @@ type Config struct {
 	Kubeconfig    string
 	Namespaces    []string
 	LabelSelector string
+	// Shard is the part of the canaries this exporter exports (--shard,
+	// --total-shards); Pod, when set, a StatefulSet pod name whose ordinal
+	// is the shard (--pod).
+	Shard         kube.Shard
+	Pod           string
 	TelemetryPath string
 	// MetricAllowlist and MetricDenylist pick the canary families written
 	// (kube-state-metrics' flags; see exposition.Select).
@@ -89,6 +94,9 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return err
 	}
+	if c.Shard, err = shard(c.Shard, c.Pod); err != nil {
+		return err
+	}
 	restConfig, source, err := restConfig(c.Kubeconfig)
 	if err != nil {
 		return err
@@ -98,7 +106,7 @@ func Run(ctx context.Context, c Config) error {
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	level.Info(c.Logger).Log("msg", "starting "+Name, "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source, "mesh_provider", c.MeshProvider)
+	level.Info(c.Logger).Log("msg", "starting "+Name, "version", version.Info(), "kubernetes", restConfig.Host, "credentials", source, "mesh_provider", c.MeshProvider, "shard", c.Shard.Index, "total_shards", max(c.Shard.Total, 1))
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
@@ -111,13 +119,14 @@ func Run(ctx context.Context, c Config) error {
 		Name: "flagger_exporter_canaries",
 		Help: "Canaries currently exported.",
 	}, func() float64 { return float64(st.Len()) }))
+	registerShard(reg, c.Shard)
 
 	relay, forwarder, err := newRelay(c, client, st, reg)
 	if err != nil {
 		return err
 	}
 	watcher, err := kube.New(kube.Config{
-		Client: client, Namespaces: c.Namespaces, LabelSelector: c.LabelSelector,
+		Client: client, Namespaces: c.Namespaces, LabelSelector: c.LabelSelector, Shard: c.Shard,
 		Sink: st, Logger: c.Logger, Registerer: reg,
 		Decode: canary.Options{MeshProvider: c.MeshProvider},
 	})
@@ -191,7 +200,7 @@ func newRelay(c Config, client dynamic.Interface, st *store.Store, reg prometheu
 		e.AlertLifetime = DefaultAlertLifetime
 	}
 	relay, err := events.New(events.Config{
-		Client: client, Namespaces: c.Namespaces, Canaries: st, Sender: sender,
+		Client: client, Namespaces: c.Namespaces, Shard: c.Shard, Canaries: st, Sender: sender,
 		Lifetime: e.AlertLifetime, Severity: e.AlertSeverity, Logger: c.Logger, Registerer: reg,
 	})
 	return relay, forwarder, err

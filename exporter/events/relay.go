@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
@@ -45,8 +46,11 @@ type Sender interface{ Send(Alert) }
 type Config struct {
 	Client     dynamic.Interface
 	Namespaces []string // nil or empty: all namespaces
-	Canaries   Canaries
-	Sender     Sender // nil: only the latest-step metric, nothing is sent
+	// Shard: only the Events on this shard's canaries are cached, by the
+	// involved Canary's UID.
+	Shard    kube.Shard
+	Canaries Canaries
+	Sender   Sender // nil: only the latest-step metric, nothing is sent
 	// Lifetime is how long a step's alert stays firing in Alertmanager, and
 	// how old an Event found at start-up may be to be (re)sent: Alertmanager
 	// merges a re-sent alert with the one it holds, so a restart neither
@@ -89,6 +93,7 @@ func New(c Config) (*Relay, error) {
 	r.informers, err = kube.NewInformers(kube.InformerConfig{
 		Client: c.Client, Namespaces: c.Namespaces, Resource: EventResource,
 		Tweak:     func(o *metav1.ListOptions) { o.FieldSelector = canarySelector },
+		Keep:      c.Shard.Keep(involvedUID),
 		Transform: transform,
 		OnError:   r.watchError,
 		Handler: cache.ResourceEventHandlerDetailedFuncs{
@@ -125,6 +130,12 @@ func (o *object) DeepCopyObject() runtime.Object {
 	c := *o
 	o.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
 	return &c
+}
+
+// involvedUID is the UID of the Canary an Event is about.
+func involvedUID(u *unstructured.Unstructured) types.UID {
+	uid, _, _ := unstructured.NestedString(u.Object, "involvedObject", "uid")
+	return types.UID(uid)
 }
 
 func transform(in any) (any, error) {

@@ -2,7 +2,6 @@ package exposition
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 	"testing"
 
@@ -14,10 +13,10 @@ import (
 // sorted by namespace as the store keeps them.
 func fleet(n int) []*Canary {
 	byNS := make([][]*Canary, 200)
-	for i := 0; i < n; i++ {
-		f := facts(fmt.Sprintf("team-%03d", i%200), fmt.Sprintf("service-%05d", i), fmt.Sprintf("service-%05d", i), flagger.Phase(i%int(flagger.NumPhases)))
+	facts, progressing := benchutil.Fleet(n)
+	for i, f := range facts {
 		var tr [NumTransitionPhases]uint64
-		tr[flagger.PhaseProgressing] = uint64(i % 7)
+		tr[flagger.PhaseProgressing] = progressing[i]
 		byNS[i%200] = append(byNS[i%200], Prepare(f, tr))
 	}
 	cs := make([]*Canary, 0, n)

@@ -29,6 +29,7 @@ type InformerConfig struct {
 	Namespaces []string // nil or empty: all namespaces
 	Resource   schema.GroupVersionResource
 	Tweak      func(*metav1.ListOptions) // label or field selector
+	Keep       Keep                      // this shard's objects; nil: all
 	Transform  cache.TransformFunc
 	OnError    cache.WatchErrorHandlerWithContext
 	Handler    cache.ResourceEventHandler
@@ -44,7 +45,7 @@ func NewInformers(c InformerConfig) (*Informers, error) {
 	for _, ns := range namespaces {
 		onError := func(err error) { c.OnError(context.Background(), nil, err) }
 		inf := cache.NewSharedIndexInformerWithOptions(
-			retrying(c.Client, c.Resource, ns, c.Tweak, onError),
+			retrying(c.Client, c.Resource, ns, c.Tweak, c.Keep, onError),
 			&unstructured.Unstructured{},
 			cache.SharedIndexInformerOptions{ObjectDescription: c.Resource.String()},
 		)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -45,8 +47,10 @@ func persistent(err error) bool {
 }
 
 // retrying lists and watches resource in namespace through client, retrying
-// persistent failures and reporting each attempt's error to onError.
-func retrying(client dynamic.Interface, resource schema.GroupVersionResource, namespace string, tweak func(*metav1.ListOptions), onError func(error)) cache.ListerWatcher {
+// persistent failures, reporting each attempt's error to onError and
+// dropping the objects keep rejects (nil keeps all) before the informer sees
+// them, so its cache holds only this shard's.
+func retrying(client dynamic.Interface, resource schema.GroupVersionResource, namespace string, tweak func(*metav1.ListOptions), keep Keep, onError func(error)) cache.ListerWatcher {
 	r := client.Resource(resource).Namespace(namespace)
 	options := func(o metav1.ListOptions) metav1.ListOptions {
 		if tweak != nil {
@@ -56,14 +60,21 @@ func retrying(client dynamic.Interface, resource schema.GroupVersionResource, na
 	}
 	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return retry(ctx, onError, func() (runtime.Object, error) { return r.List(ctx, options(o)) })
+			list, err := retry(ctx, onError, func() (*unstructured.UnstructuredList, error) { return r.List(ctx, options(o)) })
+			if err != nil {
+				return nil, err
+			}
+			if keep != nil {
+				list.Items = slices.DeleteFunc(list.Items, func(u unstructured.Unstructured) bool { return !keep(&u) })
+			}
+			return list, nil
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 			w, err := retry(ctx, onError, func() (watch.Interface, error) { return r.Watch(ctx, options(o)) })
 			if err != nil {
 				return nil, err
 			}
-			return reportErrors(w, onError), nil
+			return filter(w, keep, onError), nil
 		},
 	}, client)
 }
@@ -90,33 +101,38 @@ func retry[T any](ctx context.Context, onError func(error), call func() (T, erro
 	}
 }
 
-// reportErrors passes a watch's events through and reports its ERROR events,
-// such as the 410 Gone that ends a watch whose resource version expired
-// while it was established: the reflector relists then without calling
-// its error handler, so the relist would otherwise go uncounted. Unlike
-// apimachinery's watch.Filter, its goroutine also ends when Stop is called
-// while an event waits for a reader that has gone.
-func reportErrors(w watch.Interface, onError func(error)) watch.Interface {
-	r := &reportingWatch{incoming: w, result: make(chan watch.Event), done: make(chan struct{})}
-	go r.loop(onError)
+// Keep reports whether an object belongs to this exporter (its Shard).
+type Keep func(*unstructured.Unstructured) bool
+
+// filter passes a watch's events through, but for the objects keep rejects,
+// and reports its ERROR events, such as the 410 Gone that ends a watch whose
+// resource version expired while it was established: the reflector relists
+// then without calling its error handler, so the relist would otherwise go
+// uncounted. BOOKMARK events always pass: a streaming list (WatchList) ends
+// its initial events with one. Unlike apimachinery's watch.Filter, its
+// goroutine also ends when Stop is called while an event waits for a reader
+// that has gone.
+func filter(w watch.Interface, keep Keep, onError func(error)) watch.Interface {
+	r := &filteredWatch{incoming: w, result: make(chan watch.Event), done: make(chan struct{})}
+	go r.loop(keep, onError)
 	return r
 }
 
-type reportingWatch struct {
+type filteredWatch struct {
 	incoming watch.Interface
 	result   chan watch.Event
 	done     chan struct{}
 	stop     sync.Once
 }
 
-func (r *reportingWatch) ResultChan() <-chan watch.Event { return r.result }
+func (r *filteredWatch) ResultChan() <-chan watch.Event { return r.result }
 
-func (r *reportingWatch) Stop() {
+func (r *filteredWatch) Stop() {
 	r.stop.Do(func() { close(r.done) })
 	r.incoming.Stop()
 }
 
-func (r *reportingWatch) loop(onError func(error)) {
+func (r *filteredWatch) loop(keep Keep, onError func(error)) {
 	defer close(r.result)
 	in := r.incoming.ResultChan()
 	for {
@@ -127,8 +143,16 @@ func (r *reportingWatch) loop(onError func(error)) {
 			if !ok {
 				return
 			}
-			if e.Type == watch.Error {
+			switch e.Type {
+			case watch.Error:
 				onError(apierrors.FromObject(e.Object))
+			case watch.Added, watch.Modified, watch.Deleted:
+				// An object's UID, and so its shard, never changes: a
+				// rejected object's modifications and deletion are
+				// never this shard's either.
+				if u, ok := e.Object.(*unstructured.Unstructured); ok && keep != nil && !keep(u) {
+					continue
+				}
 			}
 			select {
 			case r.result <- e:

@@ -90,7 +90,7 @@ func TestRetryStopsWithContext(t *testing.T) {
 func TestReportErrorsInWatch(t *testing.T) {
 	fake := watch.NewFake()
 	var reported []string
-	w := reportErrors(fake, func(err error) { reported = append(reported, classify(err).reason) })
+	w := filter(fake, nil, func(err error) { reported = append(reported, classify(err).reason) })
 	gone := apierrors.NewResourceExpired("too old resource version: 5 (9)").ErrStatus
 	go func() {
 		fake.Add(&unstructured.Unstructured{Object: map[string]any{"kind": "Canary"}})
@@ -113,7 +113,7 @@ func TestReportErrorsInWatch(t *testing.T) {
 // (its result channel closes) instead of blocking for ever.
 func TestReportErrorsStops(t *testing.T) {
 	fake := watch.NewFakeWithChanSize(1, false)
-	w := reportErrors(fake, func(error) {})
+	w := filter(fake, nil, func(error) {})
 	fake.Add(&unstructured.Unstructured{Object: map[string]any{"kind": "Canary"}})
 	time.Sleep(50 * time.Millisecond) // the proxy holds the event, nobody reads
 	w.Stop()

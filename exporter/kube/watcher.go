@@ -16,8 +16,10 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/cache"
 
@@ -39,9 +41,11 @@ type Config struct {
 	Client        dynamic.Interface
 	Namespaces    []string // nil or empty: all namespaces
 	LabelSelector string
-	Sink          Sink
-	Logger        log.Logger
-	Registerer    prometheus.Registerer
+	// Shard is the part of the canaries to watch; the zero value: all.
+	Shard      Shard
+	Sink       Sink
+	Logger     log.Logger
+	Registerer prometheus.Registerer
 	// Decode holds the Flagger settings decoding needs (the global mesh
 	// provider).
 	Decode canary.Options
@@ -70,6 +74,7 @@ func New(c Config) (*Watcher, error) {
 	w.informers, err = NewInformers(InformerConfig{
 		Client: c.Client, Namespaces: c.Namespaces, Resource: CanaryResource,
 		Tweak:     func(o *metav1.ListOptions) { o.LabelSelector = c.LabelSelector },
+		Keep:      c.Shard.Keep(func(u *unstructured.Unstructured) types.UID { return u.GetUID() }),
 		Transform: transform(c.Decode),
 		OnError:   w.watchError,
 		Handler: cache.ResourceEventHandlerFuncs{

@@ -3,6 +3,7 @@
 package scrape
 
 import (
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -22,7 +23,9 @@ import (
 
 // Source is where the canaries come from.
 type Source interface {
-	Snapshot() []*exposition.Canary
+	// Versioned returns the canaries in exposition order and a generation
+	// that changes whenever they do.
+	Versioned() ([]*exposition.Canary, uint64)
 }
 
 // contentType is the classic text format: every Prometheus version and every
@@ -37,6 +40,14 @@ type Handler struct {
 	logger   log.Logger
 	duration prometheus.Histogram
 	gzips    sync.Pool
+
+	// The compressed canary families of generation gen, kept between
+	// changes: Prometheus asks for gzip, and most scrapes of a fleet that
+	// is not rolling out find nothing changed. Only the compressed form is
+	// kept (1.7 MB at 10k canaries, against 40 MB of text).
+	mu     sync.Mutex
+	gen    uint64
+	gzBody []byte
 }
 
 // New registers the scrape duration histogram with reg and returns the
@@ -64,20 +75,13 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	defer func() { h.duration.Observe(time.Since(start).Seconds()) }()
 
 	rw.Header().Set("Content-Type", contentType)
-	var out io.Writer = rw
+	write := h.write
 	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 		rw.Header().Set("Content-Encoding", "gzip")
 		rw.Header().Add("Vary", "Accept-Encoding")
-		gz := h.gzips.Get().(*gzip.Writer)
-		gz.Reset(rw)
-		defer func() {
-			gz.Close()
-			gz.Reset(nil)
-			h.gzips.Put(gz)
-		}()
-		out = gz
+		write = h.writeGzip
 	}
-	if err := h.write(out); err != nil {
+	if err := write(rw); err != nil {
 		// Headers are gone; all that is left is to log. A scraper that hung
 		// up (its scrape timeout) is routine; anything else is an error.
 		logAt := level.Error
@@ -89,6 +93,87 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) write(w io.Writer) error {
+	if err := h.writeSelf(w); err != nil {
+		return err
+	}
+	canaries, _ := h.source.Versioned()
+	return h.writeFamilies(w, canaries)
+}
+
+// writeFamilies renders the canary families into w through a pipe, so
+// rendering overlaps with whatever w does with the bytes: send them, or
+// compress them.
+func (h *Handler) writeFamilies(w io.Writer, canaries []*exposition.Canary) error {
+	p := newPipe(w)
+	err := h.families.Write(p, canaries)
+	if cerr := p.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeGzip writes two gzip members, which a gzip reader (Prometheus',
+// Go's, zlib's) reads as one stream (RFC 1952, 2.2): the self metrics,
+// compressed afresh, then the canary families, compressed once per change
+// of the store. The scrape that finds them changed compresses them as it
+// sends them, as an uncached scrape would, and keeps the result; scrapes
+// meanwhile do the same rather than wait for a slow scraper's connection.
+func (h *Handler) writeGzip(w io.Writer) error {
+	if err := h.compress(w, h.writeSelf); err != nil {
+		return err
+	}
+	canaries, gen := h.source.Versioned()
+	h.mu.Lock()
+	body, fresh := h.gzBody, h.gzBody != nil && h.gen == gen
+	h.mu.Unlock()
+	if fresh {
+		_, err := w.Write(body)
+		return err
+	}
+	t := &tee{out: w, kept: bytes.NewBuffer(make([]byte, 0, len(body)+len(body)/8))}
+	if err := h.compress(t, func(w io.Writer) error { return h.writeFamilies(w, canaries) }); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	if h.gzBody == nil || gen > h.gen {
+		h.gen, h.gzBody = gen, t.kept.Bytes()
+	}
+	h.mu.Unlock()
+	return t.err
+}
+
+// tee sends what is written to out and keeps a copy. A failed send (the
+// scraper hung up) is remembered, not returned, so the copy is still whole
+// for the next scrape.
+type tee struct {
+	out  io.Writer
+	kept *bytes.Buffer
+	err  error
+}
+
+func (t *tee) Write(b []byte) (int, error) {
+	t.kept.Write(b)
+	if t.err == nil {
+		_, t.err = t.out.Write(b)
+	}
+	return len(b), nil
+}
+
+// compress writes what write writes to w as one gzip member.
+func (h *Handler) compress(w io.Writer, write func(io.Writer) error) error {
+	gz := h.gzips.Get().(*gzip.Writer)
+	defer h.gzips.Put(gz)
+	gz.Reset(w)
+	err := write(gz)
+	if cerr := gz.Close(); err == nil {
+		err = cerr
+	}
+	gz.Reset(nil)
+	return err
+}
+
+// writeSelf writes the exporter's own metrics, gathered now.
+func (h *Handler) writeSelf(w io.Writer) error {
 	mfs, err := h.gatherer.Gather()
 	if err != nil {
 		level.Warn(h.logger).Log("msg", "gathering self metrics", "err", err)
@@ -98,7 +183,7 @@ func (h *Handler) write(w io.Writer) error {
 			return err
 		}
 	}
-	return h.families.Write(w, h.source.Snapshot())
+	return nil
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (and does

@@ -1,6 +1,7 @@
 package scrape
 
 import (
+	"bytes"
 	"compress/gzip"
 	"io"
 	"net/http"
@@ -10,16 +11,18 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/canary"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/flagger"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
 
 type fixed []*exposition.Canary
 
-func (f fixed) Snapshot() []*exposition.Canary { return f }
+func (f fixed) Versioned() ([]*exposition.Canary, uint64) { return f, 1 }
 
 func handler(t *testing.T) *Handler {
 	reg := prometheus.NewRegistry()
@@ -87,4 +90,75 @@ func TestAcceptsGzip(t *testing.T) {
 			t.Errorf("%q: %v", header, got)
 		}
 	}
+}
+
+// The compressed canary families are kept while the store does not change,
+// and compressed again when it does; the self metrics are fresh every time.
+func TestScrapeGzipCache(t *testing.T) {
+	st := store.New()
+	f := canary.Facts{Namespace: "ns", Name: "podinfo", TargetName: "podinfo", Phase: flagger.PhaseProgressing, FailedChecks: 1}
+	st.Upsert(f)
+	reg := prometheus.NewRegistry()
+	h := New(st, exposition.All, reg, reg, log.NewNopLogger())
+	scrape := func() (map[string]*dto.MetricFamily, []byte) {
+		t.Helper()
+		_, body := get(t, h, "gzip")
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return testutil.ParseText(t, text), h.gzBody
+	}
+	fams, first := scrape()
+	fams, second := scrape()
+	if &first[0] != &second[0] {
+		t.Error("an unchanged store's families compressed again")
+	}
+	// Both members are read: the self metrics of the first member (the
+	// second scrape sees the first's duration) and the canaries.
+	if n := fams["flagger_exporter_scrape_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n != 1 {
+		t.Errorf("scrape duration count %d, want 1", n)
+	}
+	if v := testutil.Value(t, fams, "flagger_canary_status_failed_checks", map[string]string{"canary": "podinfo"}); v != 1 {
+		t.Errorf("failed checks %v, want 1", v)
+	}
+	f.FailedChecks = 2
+	st.Upsert(f)
+	fams, third := scrape()
+	if &third[0] == &second[0] {
+		t.Error("a changed store served from the cache")
+	}
+	if v := testutil.Value(t, fams, "flagger_canary_status_failed_checks", map[string]string{"canary": "podinfo"}); v != 2 {
+		t.Errorf("failed checks %v after the change, want 2", v)
+	}
+	st.Delete("ns", "podinfo")
+	if fams, _ := scrape(); fams["flagger_canary_status"] != nil {
+		t.Error("a deleted canary still served")
+	}
+	// Plain and compressed, the same canary families.
+	st.Upsert(f)
+	_, plain := get(t, h, "")
+	_, body := get(t, h, "gzip")
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(zr)
+	if a, b := canaryLines(plain), canaryLines(text); a == "" || a != b {
+		t.Errorf("canary families differ:\nplain\n%s\ngzip\n%s", a, b)
+	}
+}
+
+func canaryLines(text []byte) string {
+	var out []string
+	for _, l := range strings.Split(string(text), "\n") {
+		if strings.Contains(l, "flagger_canary_") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -19,6 +19,7 @@ import (
 type Store struct {
 	mu     sync.RWMutex
 	sorted []*exposition.Canary // by namespace, then name
+	gen    uint64               // counts the changes, for the scrape's cache
 }
 
 // New returns an empty store.
@@ -44,6 +45,7 @@ func (s *Store) find(ns, name string) (int, bool) {
 func (s *Store) Upsert(f canary.Facts) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.gen++
 	i, found := s.find(f.Namespace, f.Name)
 	if !found {
 		s.sorted = append(s.sorted, nil)
@@ -65,6 +67,7 @@ func (s *Store) Delete(namespace, name string) bool {
 	defer s.mu.Unlock()
 	i, found := s.find(namespace, name)
 	if found {
+		s.gen++
 		s.sorted = append(s.sorted[:i], s.sorted[i+1:]...)
 		s.sorted[len(s.sorted):cap(s.sorted)][0] = nil // let the GC have it
 	}
@@ -74,9 +77,16 @@ func (s *Store) Delete(namespace, name string) bool {
 // Snapshot returns the canaries in exposition order. The entries are
 // immutable, so the caller may write them without holding any lock.
 func (s *Store) Snapshot() []*exposition.Canary {
+	c, _ := s.Versioned()
+	return c
+}
+
+// Versioned is Snapshot with the store's generation, which changes with
+// every Upsert and every Delete that finds its canary.
+func (s *Store) Versioned() ([]*exposition.Canary, uint64) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]*exposition.Canary(nil), s.sorted...)
+	return append([]*exposition.Canary(nil), s.sorted...), s.gen
 }
 
 // Len is the number of canaries.

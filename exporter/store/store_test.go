@@ -84,3 +84,22 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+// The generation moves with every change, and only then: the scrape keeps
+// its compressed body while it stays.
+func TestGeneration(t *testing.T) {
+	s := New()
+	gen := func() uint64 { _, g := s.Versioned(); return g }
+	g0 := gen()
+	s.Upsert(c("a", "x", flagger.PhaseProgressing))
+	g1 := gen()
+	s.Upsert(c("a", "x", flagger.PhaseSucceeded))
+	g2 := gen()
+	s.Delete("a", "missing")
+	g3 := gen()
+	s.Delete("a", "x")
+	g4 := gen()
+	if g1 == g0 || g2 == g1 || g3 != g2 || g4 == g3 || gen() != g4 {
+		t.Errorf("generations %d %d %d %d %d: want a change on each upsert and real delete only", g0, g1, g2, g3, g4)
+	}
+}
