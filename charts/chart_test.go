@@ -22,6 +22,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/flagger-monitoring/flagger-monitoring/exporter/kube"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/chartdoc"
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
@@ -341,6 +342,37 @@ func TestValuesMatrix(t *testing.T) {
 			if _, ok := o.labels()["release"]; ok {
 				t.Errorf("%s %s has a release label without kubePrometheusStackRelease", o.kind(), o.name())
 			}
+		}
+	})
+	t.Run("sharded", func(t *testing.T) {
+		objs := render(t, dir, "-f", valuesFile(t, "sharded.yaml"))
+		if k := kinds(objs); k["Deployment"] != 0 || k["StatefulSet"] != 1 || k["PodDisruptionBudget"] != 1 {
+			t.Errorf("kinds %v: want the exporter as a StatefulSet, no Deployment, and its PDB", k)
+		}
+		s := find(t, objs, "StatefulSet", "exporter")
+		a := args(s)
+		if !slices.Contains(a, "--pod=$(POD_NAME)") || !slices.Contains(a, "--total-shards=3") {
+			t.Errorf("exporter args %v: want --pod=$(POD_NAME) and --total-shards=3", a)
+		}
+		if get(s, "spec", "replicas") != 3 || get(s, "spec", "podManagementPolicy") != "Parallel" {
+			t.Errorf("replicas %v, podManagementPolicy %v: want 3 started in parallel", get(s, "spec", "replicas"), get(s, "spec", "podManagementPolicy"))
+		}
+		env := get(s, "spec", "template", "spec", "containers", 0, "env", 0)
+		if get(env, "name") != "POD_NAME" || get(env, "valueFrom", "fieldRef", "fieldPath") != "metadata.name" {
+			t.Errorf("env %v: want POD_NAME from metadata.name", env)
+		}
+		// The StatefulSet's pods are <name>-<ordinal>: the exporter finds
+		// its shard in them.
+		for i := range 3 {
+			pod := fmt.Sprintf("%s-%d", s.name(), i)
+			if got, err := kube.ShardOfPod(pod, 3); err != nil || got != (kube.Shard{Index: i, Total: 3}) {
+				t.Errorf("pod %s: shard %+v, %v", pod, got, err)
+			}
+		}
+		// The PDB selects the shards' pods.
+		sel := get(find(t, objs, "PodDisruptionBudget", "exporter"), "spec", "selector", "matchLabels")
+		if !reflect.DeepEqual(sel, get(s, "spec", "selector", "matchLabels")) {
+			t.Errorf("PDB selector %v, StatefulSet's %v", sel, get(s, "spec", "selector", "matchLabels"))
 		}
 	})
 	t.Run("adapter", func(t *testing.T) {

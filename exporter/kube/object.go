@@ -10,11 +10,18 @@ import (
 
 // object is what the informer's cache keeps per Canary instead of the whole
 // unstructured object (tens of kilobytes with managedFields and spec): the
-// identity the cache needs for its keys and the decoded facts.
+// identity the cache needs for its keys, and the decoded facts until the
+// handler has handed them to the store. The store keeps the facts; a copy
+// here would be another 250 bytes per canary for nothing (the handlers
+// read only the new object of an update, and a deletion only its name).
 type object struct {
 	metav1.TypeMeta
 	metav1.ObjectMeta // Name, Namespace, UID and ResourceVersion only
 
+	decoded *decoded // nil once handed over
+}
+
+type decoded struct {
 	facts    canary.Facts
 	warnings []string
 	err      error // the object could not be decoded; facts are empty
@@ -23,8 +30,19 @@ type object struct {
 func (o *object) DeepCopyObject() runtime.Object {
 	c := *o
 	o.ObjectMeta.DeepCopyInto(&c.ObjectMeta)
-	c.warnings = append([]string(nil), o.warnings...)
+	if o.decoded != nil {
+		d := *o.decoded
+		d.warnings = append([]string(nil), d.warnings...)
+		c.decoded = &d
+	}
 	return &c
+}
+
+// take returns the decoded facts once; the cache keeps only the identity.
+func (o *object) take() *decoded {
+	d := o.decoded
+	o.decoded = nil
+	return d
 }
 
 // transform returns the informer's transform: it decodes a Canary as it
@@ -47,6 +65,8 @@ func decode(in any, opts canary.Options) any {
 		UID:             u.GetUID(),
 		ResourceVersion: u.GetResourceVersion(),
 	}}
-	o.facts, o.warnings, o.err = canary.Decode(u.Object, opts)
+	d := &decoded{}
+	d.facts, d.warnings, d.err = canary.Decode(u.Object, opts)
+	o.decoded = d
 	return o
 }

@@ -171,16 +171,19 @@ func (w *Watcher) upsert(obj any) {
 		return
 	}
 	w.recovered()
-	if o.err != nil {
+	d := o.take()
+	switch {
+	case d == nil: // already handed over: nothing new
+	case d.err != nil:
 		w.metrics.decodeErrors.Inc()
-		level.Warn(w.logger).Log("msg", "canary not exported", "namespace", o.Namespace, "name", o.Name, "err", o.err)
-		return
+		level.Warn(w.logger).Log("msg", "canary not exported", "namespace", o.Namespace, "name", o.Name, "err", d.err)
+	default:
+		if len(d.warnings) > 0 {
+			w.metrics.decodeWarnings.Inc()
+			level.Debug(w.logger).Log("msg", "canary exported with fields ignored", "namespace", o.Namespace, "name", o.Name, "warnings", fmt.Sprint(d.warnings))
+		}
+		w.sink.Upsert(d.facts)
 	}
-	if len(o.warnings) > 0 {
-		w.metrics.decodeWarnings.Inc()
-		level.Debug(w.logger).Log("msg", "canary exported with fields ignored", "namespace", o.Namespace, "name", o.Name, "warnings", fmt.Sprint(o.warnings))
-	}
-	w.sink.Upsert(o.facts)
 }
 
 func (w *Watcher) delete(obj any) {

@@ -91,8 +91,12 @@ func TestTransformKeepsOnlyFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := out.(*object)
-	if o.ManagedFields != nil || o.Annotations != nil || o.facts.Phase != flagger.PhaseWaiting || o.Name != "one" {
+	if o.ManagedFields != nil || o.Annotations != nil || o.decoded.facts.Phase != flagger.PhaseWaiting || o.Name != "one" {
 		t.Fatalf("transform kept %+v", o)
+	}
+	// The facts are handed over once; the cache keeps the identity only.
+	if d := o.take(); d == nil || o.decoded != nil || o.take() != nil {
+		t.Fatal("the decoded facts were not handed over exactly once")
 	}
 	key, err := cache.MetaNamespaceKeyFunc(o)
 	if err != nil || key != "a/one" {

@@ -49,7 +49,7 @@ func testChart(t *testing.T, c *harness.Cluster) {
 				args = []string{"-f", f}
 			}
 			out := accept(t, c, helm(t, args...), "-f", "-", "-o", "name")
-			if !strings.Contains(out, "prometheusrule.monitoring.coreos.com/flagger-monitoring") || !strings.Contains(out, "deployment.apps/flagger-monitoring-exporter") {
+			if !strings.Contains(out, "prometheusrule.monitoring.coreos.com/flagger-monitoring") || !strings.Contains(out, "deployment.apps/flagger-monitoring-exporter") && !strings.Contains(out, "statefulset.apps/flagger-monitoring-exporter") {
 				t.Errorf("the chart applied:\n%s", out)
 			}
 		})

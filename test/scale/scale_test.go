@@ -92,6 +92,16 @@ func measure(b *testing.B, c *harness.Cluster, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	rssFile, _ := procStatus(p.Pid(), "RssFile")
+	// Where the resident memory goes: live heap after a collection, and
+	// heap the runtime holds but has not returned to the OS.
+	b.Logf("%d canaries: RSS %.1f MB (binary pages %.1f MB); heap in use %.1f MB, idle not released %.1f MB, stacks %.1f MB, runtime %.1f MB", n,
+		rss/1e6, rssFile/1e6, heap/1e6,
+		(testutil.Value(b, fams, "go_memstats_heap_idle_bytes", nil)-testutil.Value(b, fams, "go_memstats_heap_released_bytes", nil))/1e6,
+		testutil.Value(b, fams, "go_memstats_stack_inuse_bytes", nil)/1e6,
+		(testutil.Value(b, fams, "go_memstats_mspan_inuse_bytes", nil)+testutil.Value(b, fams, "go_memstats_mcache_inuse_bytes", nil)+
+			testutil.Value(b, fams, "go_memstats_gc_sys_bytes", nil)+testutil.Value(b, fams, "go_memstats_other_sys_bytes", nil)+
+			testutil.Value(b, fams, "go_memstats_buck_hash_sys_bytes", nil))/1e6)
 	series := bytes.Count(text, []byte("\n")) - bytes.Count(text, []byte("\n#"))
 
 	t0 := time.Now()
