@@ -238,6 +238,43 @@ func TestOrderPerCanary(t *testing.T) {
 	}
 }
 
+// TestConcurrencyPerTarget: different canaries go to a target in parallel,
+// never more than its concurrency at once (the notification's own goroutine
+// being one of the workers), and targets do not wait for each other.
+func TestConcurrencyPerTarget(t *testing.T) {
+	var mu sync.Mutex
+	inFlight, peak := map[string]int{}, map[string]int{}
+	overlapped := false
+	track := func(target, other string) func(int, event.Event) int {
+		return func(int, event.Event) int {
+			mu.Lock()
+			inFlight[target]++
+			peak[target] = max(peak[target], inFlight[target])
+			overlapped = overlapped || inFlight[other] > 0
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			inFlight[target]--
+			mu.Unlock()
+			return 200
+		}
+	}
+	a, b := newSink(t, track("a", "b")), newSink(t, track("b", "a"))
+	rep := newDeliverer().Deliver(ctxFor(t, 10*time.Second), []*deliver.Target{
+		target("a", a.URL, deliver.Policy{Concurrency: 3}),
+		target("b", b.URL, deliver.Policy{Concurrency: 1}),
+	}, events(12, 6), window)
+	if rep.Retry() || rep.Targets[0].Delivered != 12 || rep.Targets[1].Delivered != 12 {
+		t.Fatalf("report %+v", rep)
+	}
+	if peak["a"] < 2 || peak["a"] > 3 || peak["b"] != 1 {
+		t.Errorf("peak requests in flight: a %d (concurrency 3), b %d (concurrency 1)", peak["a"], peak["b"])
+	}
+	if !overlapped {
+		t.Error("the two targets were not posted to in parallel")
+	}
+}
+
 func TestRoutingByMatchers(t *testing.T) {
 	a, b := newSink(t, nil), newSink(t, nil)
 	evs := events(10, 5) // canaries c0..c4

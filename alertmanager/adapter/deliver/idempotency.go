@@ -24,7 +24,7 @@ type ledger struct {
 	mu       sync.Mutex
 	done     map[string]*list.Element // of *entry, oldest at the front
 	order    *list.List
-	inflight map[string]chan struct{}
+	inflight map[string]chan struct{} // closed on settle; nil until someone waits
 }
 
 type entry struct {
@@ -52,9 +52,15 @@ func (l *ledger) claim(ctx context.Context, key string, now time.Time, w Window)
 		}
 		wait, busy := l.inflight[key]
 		if !busy {
-			l.inflight[key] = make(chan struct{})
+			// No channel yet: almost every claim is settled with nobody
+			// waiting, so the first waiter makes it.
+			l.inflight[key] = nil
 			l.mu.Unlock()
 			return false, nil
+		}
+		if wait == nil {
+			wait = make(chan struct{})
+			l.inflight[key] = wait
 		}
 		l.mu.Unlock()
 		select {
@@ -71,7 +77,9 @@ func (l *ledger) settle(key string, delivered bool, now time.Time, w Window) (ev
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if ch, ok := l.inflight[key]; ok {
-		close(ch)
+		if ch != nil {
+			close(ch)
+		}
 		delete(l.inflight, key)
 	}
 	if !delivered || w.Duration <= 0 {

@@ -13,9 +13,9 @@ import (
 // post delivers one body to t, retrying transient failures with exponential
 // backoff for as long as ctx allows. It gives up early rather than sleep past
 // the deadline, so the answer to Alertmanager is never late.
-func (d *Deliverer) post(ctx context.Context, t *Target, r request) outcome {
+func (d *Deliverer) post(ctx context.Context, t *Target, st *targetState, r request) outcome {
 	start := time.Now()
-	defer func() { d.m.latency.WithLabelValues(t.Name).Observe(time.Since(start).Seconds()) }()
+	defer func() { st.latency().Observe(time.Since(start).Seconds()) }()
 	for attempt := 0; ; attempt++ {
 		out := d.attempt(ctx, t, r)
 		if out.ok || !out.retry || attempt >= t.Policy.MaxRetries || ctx.Err() != nil {

@@ -1,6 +1,8 @@
 package event_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -60,6 +62,9 @@ func FuzzDecodeAndMap(f *testing.F) {
 			}
 			if e.Metadata[event.KeyMessage] == "" || e.Checksum == "" || len(e.Checksum) > 64 {
 				t.Fatalf("message or checksum missing: %+v", e)
+			}
+			if want, _ := json.Marshal(&e); !bytes.Equal(e.AppendJSON(nil), want) {
+				t.Fatalf("AppendJSON\n%s\nwant json.Marshal's\n%s", e.AppendJSON(nil), want)
 			}
 		}
 	})

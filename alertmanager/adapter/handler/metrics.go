@@ -1,12 +1,22 @@
 package handler
 
 import (
+	"net/http"
+	"strconv"
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
 type metrics struct {
-	requests       *prometheus.CounterVec
+	requests *prometheus.CounterVec
+	// The series every notification touches, resolved once: a label lookup
+	// per request showed in the single-alert profile. requestsOK and
+	// requestsRetry appear on first use, as with WithLabelValues.
+	requestsOK, requestsRetry func() prometheus.Counter
+	firing, resolved          prometheus.Counter
+
 	duration       prometheus.Histogram
 	alerts         *prometheus.CounterVec
 	rejected       *prometheus.CounterVec
@@ -62,14 +72,26 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{forwardOK, forwardFallback, forwardFailed} {
 		m.forwards.WithLabelValues(r)
 	}
+	m.requestsOK = sync.OnceValue(func() prometheus.Counter { return m.requests.WithLabelValues(strconv.Itoa(http.StatusOK)) })
+	m.requestsRetry = sync.OnceValue(func() prometheus.Counter {
+		return m.requests.WithLabelValues(strconv.Itoa(http.StatusServiceUnavailable))
+	})
 	// Pre-create the series dashboards and alerts look for, so they exist at 0.
-	for _, s := range []string{"firing", "resolved"} {
-		m.alerts.WithLabelValues(s)
-	}
+	m.firing, m.resolved = m.alerts.WithLabelValues("firing"), m.alerts.WithLabelValues("resolved")
 	for _, r := range []string{"missing_name", "missing_namespace"} {
 		m.rejected.WithLabelValues(r)
 	}
 	m.skipped.WithLabelValues("resolved_lifecycle")
 	m.skipped.WithLabelValues("resolved_problem")
 	return m
+}
+
+func (m *metrics) request(code int) prometheus.Counter {
+	switch code {
+	case http.StatusOK:
+		return m.requestsOK()
+	case http.StatusServiceUnavailable:
+		return m.requestsRetry()
+	}
+	return m.requests.WithLabelValues(strconv.Itoa(code))
 }

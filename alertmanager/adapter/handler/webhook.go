@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -52,7 +51,7 @@ type Response struct {
 func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	code := h.serve(w, r)
-	h.m.requests.WithLabelValues(strconv.Itoa(code)).Inc()
+	h.m.request(code).Inc()
 	h.m.duration.Observe(time.Since(start).Seconds())
 }
 
@@ -143,10 +142,10 @@ func (h *Webhook) account(msg *payload.Message, res *event.Result) {
 		}
 	}
 	if firing > 0 {
-		h.m.alerts.WithLabelValues(payload.StatusFiring).Add(float64(firing))
+		h.m.firing.Add(float64(firing))
 	}
 	if resolved := len(msg.Alerts) - firing; resolved > 0 {
-		h.m.alerts.WithLabelValues(payload.StatusResolved).Add(float64(resolved))
+		h.m.resolved.Add(float64(resolved))
 	}
 	if msg.TruncatedAlerts > 0 {
 		h.m.truncated.Add(float64(msg.TruncatedAlerts))
