@@ -113,7 +113,7 @@ func TestScrapeGzipCache(t *testing.T) {
 		}
 		return testutil.ParseText(t, text), h.gzBody
 	}
-	fams, first := scrape()
+	_, first := scrape()
 	fams, second := scrape()
 	if &first[0] != &second[0] {
 		t.Error("an unchanged store's families compressed again")

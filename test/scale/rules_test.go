@@ -60,7 +60,25 @@ scrape_configs:
 		}
 		time.Sleep(time.Second)
 	}
-	time.Sleep(15 * time.Second)
+	const window = 15 * time.Second
+	self0 := promSelf(b, api)
+	cpu0, _ := cpuTime(p.Pid())
+	time.Sleep(window)
+	cpu1, _ := cpuTime(p.Pid())
+	self1 := promSelf(b, api)
+	// What the user's Prometheus pays for this fleet: series in its head
+	// (scraped and recorded), memory, samples appended per second and CPU,
+	// over the window, with the shipped rules evaluated every 5 s.
+	rss, _ := rssBytes(p.Pid())
+	scraped := instantValue(b, api, `scrape_samples_scraped{job="flagger-exporter"}`)
+	head := self1["prometheus_tsdb_head_series"]
+	b.ReportMetric(head, "prom_head_series")
+	b.ReportMetric(head-scraped, "prom_recorded_series")
+	b.ReportMetric(rss/1e6, "prom_rss_MB")
+	b.ReportMetric(self1["go_memstats_heap_inuse_bytes"]/1e6, "prom_heap_MB")
+	b.ReportMetric(rss/head, "prom_rss_B/series")
+	b.ReportMetric((self1["prometheus_tsdb_head_samples_appended_total"]-self0["prometheus_tsdb_head_samples_appended_total"])/window.Seconds(), "prom_samples/s")
+	b.ReportMetric(float64(cpu1-cpu0)/float64(window), "prom_cpu_cores")
 	groups, _ := ruleGroupDurations(b, api)
 	var total float64
 	for g, d := range groups {
@@ -83,6 +101,22 @@ scrape_configs:
 	b.ReportMetric(float64(len(queries)), "dashboard_queries")
 	b.ReportMetric(float64(sum)/float64(time.Millisecond), "dashboard_all_queries_ms")
 	b.ReportMetric(float64(slowest)/float64(time.Millisecond), "dashboard_slowest_query_ms")
+}
+
+// promSelf reads Prometheus's own metrics (it does not scrape itself here):
+// the sum of every series of each family.
+func promSelf(b *testing.B, api string) map[string]float64 {
+	fams, err := harness.Scrape(b, api+"/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]float64{}
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			out[name] += m.GetGauge().GetValue() + m.GetCounter().GetValue() + m.GetUntyped().GetValue()
+		}
+	}
+	return out
 }
 
 // ruleGroupDurations returns the last evaluation time of every group that
