@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/exposition"
 	"github.com/flagger-monitoring/flagger-monitoring/exporter/store"
@@ -36,7 +37,9 @@ func BenchmarkServe(b *testing.B) {
 	for _, enc := range []string{"plain", "gzip"} {
 		for _, fleet := range []string{"quiet", "changing"} {
 			b.Run("canaries="+strconv.Itoa(n)+"/"+enc+"/"+fleet, func(b *testing.B) {
+				// The self metrics the exporter serves beside the canaries.
 				reg := prometheus.NewRegistry()
+				reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 				srv := httptest.NewServer(New(st, exposition.All, reg, reg, log.NewNopLogger()))
 				defer srv.Close()
 				gz := enc == "gzip"
