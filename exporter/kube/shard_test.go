@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
@@ -173,13 +172,8 @@ func TestWatcherKeepsItsShard(t *testing.T) {
 	client := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(),
 		map[schema.GroupVersionResource]string{CanaryResource: "CanaryList"}, uidObject(owned), uidObject(other))
 	st := store.New()
-	w, err := New(Config{Client: client, Shard: s, Sink: st, Logger: log.NewNopLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.Run(ctx)
+	w := runWatcher(t, Config{Client: client, Shard: s, Sink: st, Logger: log.NewNopLogger()})
+	ctx := t.Context()
 	waitFor(t, func() bool { return w.Synced() == nil && st.Len() == 1 })
 	// Created after the list: only the owned one arrives.
 	newOwned, newOther := uidOwnedBy(s, "later")

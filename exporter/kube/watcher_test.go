@@ -1,7 +1,6 @@
 package kube
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,14 +41,9 @@ func TestWatcherFeedsStore(t *testing.T) {
 		canaryObject("a", "one", "Progressing"))
 	st := store.New()
 	reg := prometheus.NewRegistry()
-	w, err := New(Config{Client: client, Sink: st, Logger: log.NewNopLogger(), Registerer: reg,
+	w := runWatcher(t, Config{Client: client, Sink: st, Logger: log.NewNopLogger(), Registerer: reg,
 		Decode: canary.Options{MeshProvider: canary.KubernetesProvider}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go w.Run(ctx)
+	ctx := t.Context()
 	waitFor(t, func() bool { return w.Synced() == nil && st.Len() == 1 })
 	// The global mesh provider reaches the decoder: a Canary without
 	// spec.provider runs on it, blue/green.
@@ -142,6 +136,17 @@ func TestInvalidLabelSelector(t *testing.T) {
 	if _, err := New(Config{LabelSelector: "a in (", Logger: log.NewNopLogger()}); err == nil {
 		t.Fatal("invalid selector accepted")
 	}
+}
+
+// runWatcher starts a Watcher until the test ends.
+func runWatcher(t *testing.T, c Config) *Watcher {
+	t.Helper()
+	w, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go w.Run(t.Context())
+	return w
 }
 
 func waitFor(t *testing.T, cond func() bool) {
