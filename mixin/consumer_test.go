@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/flagger-monitoring/flagger-monitoring/internal/testutil"
 )
@@ -83,9 +86,7 @@ func TestJsonnetBundlerConsumer(t *testing.T) {
 			if strings.Contains(r.Expr, `job="flagger-exporter"`) || !strings.Contains(r.Expr, `job="my-exporter"`) {
 				t.Errorf("%s: exporterSelector override not applied:\n%s", name, r.Expr)
 			}
-			if strings.Contains(r.Expr, "on (") && !strings.Contains(r.Expr, "on (k8s_cluster,") {
-				t.Errorf("%s: joins do not use clusterLabel k8s_cluster:\n%s", name, r.Expr)
-			}
+			checkClusterJoins(t, name, r.Expr, "k8s_cluster")
 			if d := r.Annotations["description"]; r.Alert != "" && strings.HasPrefix(r.Alert, "FlaggerCanary") && !strings.Contains(d, "{{ $labels.k8s_cluster }}") {
 				t.Errorf("%s: description does not name the cluster with showMultiCluster: %q", name, d)
 			}
@@ -121,4 +122,34 @@ func TestJsonnetBundlerConsumer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkClusterJoins fails when a join or aggregation of an expression keeps
+// canaries or namespaces apart without the cluster label: every `on (...)`
+// and `by (...)` that names namespace or canary also names cluster. (The
+// phase code's join on phase alone, with a constant vector, is not one of
+// those.)
+func checkClusterJoins(t *testing.T, where, expr, cluster string) {
+	t.Helper()
+	e, err := promqlParser.ParseExpr(expr)
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	needs := func(ls []string) bool {
+		return (slices.Contains(ls, "namespace") || slices.Contains(ls, "canary")) && !slices.Contains(ls, cluster)
+	}
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.BinaryExpr:
+			if m := n.VectorMatching; m != nil && m.On && needs(m.MatchingLabels) {
+				t.Errorf("%s: join on (%s) without %s:\n%s", where, strings.Join(m.MatchingLabels, ", "), cluster, expr)
+			}
+		case *parser.AggregateExpr:
+			if !n.Without && needs(n.Grouping) {
+				t.Errorf("%s: aggregation by (%s) without %s:\n%s", where, strings.Join(n.Grouping, ", "), cluster, expr)
+			}
+		}
+		return nil
+	})
 }

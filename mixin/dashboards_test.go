@@ -1,8 +1,12 @@
 package mixin_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 )
 
 // The uids are part of the interface: links, bookmarks and the fleet table's
@@ -43,6 +47,82 @@ func TestDashboardConventions(t *testing.T) {
 		}
 		checkVariables(t, d)
 		checkPanels(t, d)
+	}
+}
+
+// With showMultiCluster the dashboards have a visible cluster variable and
+// every query reads one cluster: each selector of every panel and of every
+// other variable matches cluster="$cluster". The cluster variable itself
+// lists every cluster (a query of its own on $cluster would find none on
+// first load, when it is still empty).
+func TestDashboardsMultiCluster(t *testing.T) {
+	v := renderVariant(t, multiClusterConfig)
+	dashboards := v.dashboards()
+	if len(dashboards) != len(dashboardUIDs) {
+		t.Errorf("%d dashboards, want %d", len(dashboards), len(dashboardUIDs))
+	}
+	const clusterVar = "__cluster_variable__"
+	selects := func(where, expr string) {
+		t.Helper()
+		e, err := promqlParser.ParseExpr(substituteGrafanaVariables(strings.ReplaceAll(expr, "$cluster", clusterVar)))
+		if err != nil {
+			t.Errorf("%s: %v\n%s", where, err, expr)
+			return
+		}
+		n := 0
+		parser.Inspect(e, func(node parser.Node, _ []parser.Node) error {
+			vs, ok := node.(*parser.VectorSelector)
+			if !ok {
+				return nil
+			}
+			n++
+			for _, m := range vs.LabelMatchers {
+				if m.Name == "cluster" && m.Type == labels.MatchEqual && m.Value == clusterVar {
+					return nil
+				}
+			}
+			t.Errorf("%s: %s does not select cluster=\"$cluster\"\n%s", where, vs, expr)
+			return nil
+		})
+		if n == 0 {
+			t.Errorf("%s: no selector\n%s", where, expr)
+		}
+	}
+	for _, d := range dashboards {
+		checkPanels(t, d)
+		var names []string
+		for _, vr := range d.variables() {
+			name := str(vr, "name")
+			names = append(names, name)
+			if str(vr, "type") != "query" {
+				continue
+			}
+			m := labelValues.FindStringSubmatch(str(vr, "query"))
+			if m == nil {
+				t.Errorf("%s variable %s: query %q is not label_values(selector, label)", d.File, name, str(vr, "query"))
+				continue
+			}
+			if name != "cluster" {
+				selects(d.File+" variable "+name, m[1])
+				continue
+			}
+			if h, _ := vr["hide"].(float64); h != 0 {
+				t.Errorf("%s: cluster variable hidden (hide %v) with showMultiCluster", d.File, vr["hide"])
+			}
+			if m[2] != "cluster" || strings.Contains(m[1], "$cluster") {
+				t.Errorf("%s: cluster variable %q: want the values of the cluster label, not filtered by itself", d.File, str(vr, "query"))
+			}
+		}
+		// Grafana resolves variables in order: cluster before the ones
+		// that read it.
+		if len(names) < 3 || names[0] != "datasource" || names[1] != "cluster" {
+			t.Errorf("%s: variables %v, want datasource, cluster first", d.File, names)
+		}
+		for _, p := range d.panels() {
+			for _, tg := range targets(p) {
+				selects(d.File+" panel "+strconv.Quote(str(p, "title"))+" target "+str(tg, "refId"), str(tg, "expr"))
+			}
+		}
 	}
 }
 

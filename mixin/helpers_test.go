@@ -6,9 +6,11 @@ package mixin_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -247,5 +249,62 @@ func jsonnetSources(t testing.TB) []string {
 		t.Fatal(err)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// variant is the mixin rendered with a _config override, as a jsonnet
+// consumer renders it: its rule files and dashboards, unlike the committed
+// files, which are the defaults.
+type variant struct {
+	Alerts     ruleFile                  `json:"alerts"`
+	Rules      ruleFile                  `json:"rules"`
+	Dashboards map[string]map[string]any `json:"dashboards"`
+
+	raw map[string]json.RawMessage
+}
+
+// multiClusterConfig is the _config of the multi-cluster tests: dashboards
+// with a cluster variable, descriptions and annotation queries naming the
+// cluster (clusterLabel stays `cluster`).
+const multiClusterConfig = `{ showMultiCluster: true }`
+
+// renderVariant renders the mixin with config (a jsonnet object literal
+// merged into _config).
+func renderVariant(t testing.TB, config string) variant {
+	t.Helper()
+	src := `local m = (import 'mixin/mixin.libsonnet') + { _config+:: ` + config + ` };
+{ alerts: m.prometheusAlerts, rules: m.prometheusRules, dashboards: m.grafanaDashboards }`
+	out := run(t, testutil.RepoRoot(t), nil, testutil.Tool(t, "jsonnet"), "-e", src)
+	var v variant
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(out), &v.raw); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// writeRuleFiles writes the variant's alert and recording rule files (JSON,
+// which is YAML) into dir as <prefix>-alerts.yaml and <prefix>-rules.yaml.
+func (v variant) writeRuleFiles(t testing.TB, dir, prefix string) []string {
+	t.Helper()
+	var out []string
+	for _, k := range []string{"alerts", "rules"} {
+		f := filepath.Join(dir, prefix+"-"+k+".yaml")
+		if err := os.WriteFile(f, v.raw[k], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// dashboards returns the variant's dashboards like loadDashboards.
+func (v variant) dashboards() []dashboard {
+	var out []dashboard
+	for _, f := range slices.Sorted(maps.Keys(v.Dashboards)) {
+		out = append(out, dashboard{File: f, JSON: v.Dashboards[f]})
+	}
 	return out
 }

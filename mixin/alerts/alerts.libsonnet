@@ -1,4 +1,5 @@
-// The alert groups. Each file under alerts/ returns a list of rules;
+// The alert groups. Each file under alerts/ returns a list of rules (and
+// the recording rules its alerts share, see promql.recorded);
 // canary_rollback and the lifecycle notices are separate groups so that
 // _config can switch each off on its own. canary_rollback stays exactly
 // Flagger's documented rule, so it gets no runbook link.
@@ -25,13 +26,15 @@ local lifecycle = import 'lifecycle.libsonnet';
          name: 'flagger-canary-rollback',
          rules: canaryRollback.canaryRollbackAlerts(c),
        }] else [])
+      // Each group starts with the sub-expressions its alerts share (see
+      // promql.recorded).
       + [{
         name: 'flagger-canary',
-        rules: problems(canary.canaryAlerts(c)) + withRunbooks(exporter.exporterAlerts(c)),
+        rules: canary.canaryRecords(c) + problems(canary.canaryAlerts(c)) + withRunbooks(exporter.exporterAlerts(c)),
       }]
       + (if c.lifecycleAlertsEnabled then [{
            name: 'flagger-canary-lifecycle',
-           rules: perCanary(lifecycle.lifecycleAlerts(c)),
+           rules: lifecycle.lifecycleRecords(c) + perCanary(lifecycle.lifecycleAlerts(c)),
          }] else []),
   },
 }

@@ -5,8 +5,32 @@ local a = import '../lib/alert.libsonnet';
 local promql = import '../lib/promql.libsonnet';
 
 {
+  // Recorded first in the group (see promql.recorded): which canaries are
+  // in Failed or WaitingPromotion, which route all traffic to the canary,
+  // and the Failed ones with their target. Four alerts read the first, three
+  // the second and two the third, each only for the canaries it is about.
+  canaryRecords(c)::
+    local r = promql.recorded(c);
+    [
+      {
+        record: r.held,
+        expr: promql.stillInPhase(c, ['Failed', 'WaitingPromotion']),
+      },
+      {
+        record: r.allTraffic,
+        expr: promql.allTrafficOnCanary(c),
+      },
+      {
+        record: r.failedTarget,
+        expr: std.rstripChars(promql.withTarget(c, promql.recordedSeries(c, 'held', 'Failed')), '\n'),
+      },
+    ],
+
   canaryAlerts(c)::
     local s(metric, extra=[]) = promql.canary(c, metric, extra);
+    local held(phase) = promql.recordedSeries(c, 'held', phase);
+    local allTraffic = promql.recordedSeries(c, 'allTraffic');
+    local failedTarget = promql.recordedSeries(c, 'failedTarget');
     // Copies target_name into `name`, Flagger's label for the target.
     local targetAsName(expr) = |||
       label_replace(
@@ -23,15 +47,15 @@ local promql = import '../lib/promql.libsonnet';
       // [namespace, name].
       {
         alert: 'FlaggerCanaryRolledBack',
-        expr: targetAsName(promql.withTarget(c, |||
-          (%(still)s)
+        expr: targetAsName(|||
+          %(failedTarget)s
           unless %(on)s
-          (%(allTraffic)s)
+          %(allTraffic)s
         ||| % {
-          still: promql.stillInPhase(c, 'Failed'),
+          failedTarget: failedTarget,
           on: promql.on(c),
-          allTraffic: promql.allTrafficOnCanary(c),
-        })),
+          allTraffic: allTraffic,
+        }),
         'for': c.rolledBackFor,
         labels: { severity: 'warning' },
         annotations: {
@@ -48,15 +72,15 @@ local promql = import '../lib/promql.libsonnet';
       // ready: ...", severity error. Labelled like RolledBack (phase, name).
       {
         alert: 'FlaggerCanaryPromotionFailed',
-        expr: targetAsName(promql.withTarget(c, |||
-          (%(still)s)
+        expr: targetAsName(|||
+          %(failedTarget)s
           and %(on)s
-          (%(allTraffic)s)
+          %(allTraffic)s
         ||| % {
-          still: promql.stillInPhase(c, 'Failed'),
+          failedTarget: failedTarget,
           on: promql.on(c),
-          allTraffic: promql.allTrafficOnCanary(c),
-        })),
+          allTraffic: allTraffic,
+        }),
         'for': c.promotionFailedFor,
         labels: { severity: 'critical' },
         annotations: {
@@ -193,7 +217,7 @@ local promql = import '../lib/promql.libsonnet';
       // duration comes from `for`, not from the timestamp.
       {
         alert: 'FlaggerCanaryWaitingPromotionTooLong',
-        expr: promql.stillInPhase(c, 'WaitingPromotion'),
+        expr: held('WaitingPromotion'),
         'for': c.waitingPromotionTooLongFor,
         labels: { severity: 'warning' },
         annotations: {
@@ -213,7 +237,7 @@ local promql = import '../lib/promql.libsonnet';
       {
         alert: 'FlaggerCanaryRolledBackBelowThreshold',
         expr: |||
-          (%(still)s)
+          %(held)s
           and %(on)s
           (
           %(entered)s)
@@ -223,15 +247,15 @@ local promql = import '../lib/promql.libsonnet';
             < %(threshold)s
           )
           unless %(on)s
-          (%(allTraffic)s)
+          %(allTraffic)s
         ||| % {
-          still: promql.stillInPhase(c, 'Failed'),
+          held: held('Failed'),
           on: promql.on(c),
           entered: promql.indent(promql.enteredPhase(c, 'Failed', c.rolledBackBelowThresholdWindow), 2),
           failed: s('flagger_canary_status_failed_checks'),
           lookback: c.rolledBackBelowThresholdLookback,
           threshold: s('flagger_canary_analysis_threshold'),
-          allTraffic: promql.allTrafficOnCanary(c),
+          allTraffic: allTraffic,
         },
         'for': c.rolledBackBelowThresholdFor,
         labels: { severity: 'warning', phase: 'Failed' },

@@ -31,18 +31,31 @@ local promql = import '../lib/promql.libsonnet';
                      + '{{ end }}{{ end }}',
   },
 
+  // The phases the notices are about: each notice's and the rollout's.
+  local noticePhases(c) = promql.orderedPhases(['Initialized', 'Waiting', 'Progressing', 'WaitingPromotion', 'Succeeded', 'Failed'] + c.revisionPhases),
+
+  // The canaries in one of the notices' phases (through the gap tolerance,
+  // like stillInPhase), with target_name, recorded first in the group (see
+  // promql.recorded): every notice reads it, for its own phase only.
+  lifecycleRecords(c):: [{
+    record: promql.recorded(c).lifecycle,
+    expr: std.rstripChars(promql.withTarget(c, promql.stillInPhase(c, noticePhases(c))), '\n'),
+  }],
+
+  // The canaries in the phase, with target_name.
+  local inPhase(c, phase) = promql.recordedSeries(c, 'lifecycle', phase),
+
   // Canaries that entered the phase within lifecycleWindow and are still in
   // it: the notice's expression. also is another way of having entered (a
   // PromQL condition on the same canaries), unless a set of canaries the
   // notice is not for.
   local entered(c, phase, also=null, unless=null) =
-    local expr = '(%s)\nand %s\n(\n%s%s)\n' % [
-      promql.stillInPhase(c, phase),
+    '%s\nand %s\n(\n%s%s)\n' % [
+      inPhase(c, phase),
       promql.on(c),
       promql.indent(promql.enteredPhase(c, phase, c.lifecycleWindow), 2),
       if also == null then '' else '  or\n  %s\n' % also,
-    ];
-    promql.withTarget(c, expr + (if unless == null then '' else 'unless %s\n(%s)\n' % [promql.on(c), unless])),
+    ] + (if unless == null then '' else 'unless %s\n(%s)\n' % [promql.on(c), unless]),
 
   // '{{ with skipAnalysis }}…' : yes when the canary skips its analysis,
   // else no (also when the exporter has no such series).
@@ -125,14 +138,7 @@ local promql = import '../lib/promql.libsonnet';
       message: 'New revision detected! Scaling up {{ $labels.target_name }}.%s' % ns,
       summary: 'Flagger started the analysis of a new canary revision.',
       description: 'Canary %s is rolling out a new revision of {{ $labels.target_name }}.' % a.canaryRef(c),
-      expr: promql.withTarget(c, |||
-        max without (phase) (
-          last_over_time(%(phase)s[%(gap)s])
-        ) == 1
-      ||| % {
-        phase: promql.canary(c, 'flagger_canary_status_phase', [promql.phaseMatcher(c.revisionPhases)]),
-        gap: c.exporterGapTolerance,
-      }),
+      expr: 'max without (phase) (%s)\n' % inPhase(c, c.revisionPhases),
     }),
     // confirm-rollout: Flagger holds a new revision in Waiting until the
     // webhook approves, and says so once.
@@ -165,8 +171,8 @@ local promql = import '../lib/promql.libsonnet';
       // The gate's step must be the newest (values are the Events' times):
       // the step that replaces it when the gate opens ends the notice at
       // once, so the next gate gets a notice of its own.
-      expr: promql.withTarget(c, |||
-        (%(progressing)s)
+      expr: |||
+        %(progressing)s
         and %(on)s
         (
           last_over_time(%(halt)s[%(gap)s])
@@ -174,13 +180,13 @@ local promql = import '../lib/promql.libsonnet';
           max by (%(by)s) (last_over_time(%(any)s[%(gap)s]))
         )
       ||| % {
-        progressing: promql.stillInPhase(c, 'Progressing'),
+        progressing: inPhase(c, 'Progressing'),
         on: promql.on(c),
         by: std.join(', ', c.canaryJoinLabels),
         halt: promql.canary(c, 'flagger_canary_last_step_timestamp_seconds', ['message=~"Halt .+ advancement waiting for traffic increase approval( .*)?"']),
         any: promql.canary(c, 'flagger_canary_last_step_timestamp_seconds'),
         gap: c.exporterGapTolerance,
-      }),
+      },
     }),
     notice(c, {
       name: 'FlaggerCanaryWaitingPromotion',

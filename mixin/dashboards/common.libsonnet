@@ -17,9 +17,10 @@ local promql = import '../lib/promql.libsonnet';
   infoSelector(c, extra=[]):: promql.canary(c, 'flagger_canary_info', [self.clusterMatcher(c)] + extra),
 
   // Visible only with showMultiCluster; always present so links and
-  // includeVars behave the same either way.
+  // includeVars behave the same either way. It lists every cluster: a
+  // selector on $cluster of its own would find none while it is empty.
   clusterVariable(c)::
-    g.queryVariable('cluster', 'Cluster', self.infoSelector(c), c.clusterLabel, hide=if c.showMultiCluster then 0 else 2),
+    g.queryVariable('cluster', 'Cluster', promql.canary(c, 'flagger_canary_info'), c.clusterLabel, hide=if c.showMultiCluster then 0 else 2),
 
   namespaceVariable(c, multi)::
     g.queryVariable('namespace', 'Namespace', self.infoSelector(c), 'namespace', multi=multi),

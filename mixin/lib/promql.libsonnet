@@ -104,6 +104,40 @@
       gap: config.exporterGapTolerance,
     },
 
+  // Sub-expressions several alerts of one group share. Each is recorded by
+  // the first rules of that group and read back, at the same timestamp, by
+  // the alerts after it: Prometheus evaluates a group's rules in order and a
+  // rule sees the samples of the rules before it (with concurrent rule
+  // evaluation it waits for the rules whose metrics it reads), so an alert
+  // reading one of these selects exactly what the expression would at that
+  // instant, but the big families under it are read once per group instead
+  // of once per alert. Each records at most one series per canary (its
+  // phase, not the twelve of the state set), and the alerts select them by
+  // phase, so the reads that follow are small. The names
+  // differ per group: a series written by two groups would interleave two
+  // evaluation schedules. Not for dashboards: they exist only while their
+  // group is loaded. The window in the names is exporterGapTolerance.
+  recorded(config):: {
+    local gap = config.exporterGapTolerance,
+    // flagger-canary: canaries in Failed or WaitingPromotion, across gaps.
+    held: 'namespace_canary:flagger_canary_status_phase:last%s' % gap,
+    // flagger-canary: canaries whose canary weight is 100, across gaps.
+    allTraffic: 'namespace_canary:flagger_canary_status_canary_weight:last%s_eq100' % gap,
+    // flagger-canary: canaries in Failed, across gaps, with target_name.
+    failedTarget: 'namespace_canary:flagger_canary_status_phase_failed:last%s_target' % gap,
+    // flagger-canary-lifecycle: canaries in a phase a notice is about,
+    // across gaps, with target_name.
+    lifecycle: 'namespace_canary:flagger_canary_status_phase:last%s_target' % gap,
+  },
+
+  // A recorded series (recorded(config)[name]) of the exporter's canaries,
+  // optionally for one phase or a list of phases.
+  recordedSeries(config, name, phases=null)::
+    self.canary(config, self.recorded(config)[name], if phases == null then [] else [self.phaseMatcher(phases)]),
+
+  // The phases of promql.phases that are in list, in that order.
+  orderedPhases(list):: std.filter(function(p) std.member(list, p), self.phases),
+
   // A Prometheus duration of one unit ('90s', '10m', '2h', '1d') in seconds.
   seconds(d)::
     local units = { s: 1, m: 60, h: 3600, d: 86400 };
