@@ -103,13 +103,17 @@ func (h *Handler) write(w io.Writer) error {
 // writeFamilies renders the canary families into w through a pipe, so
 // rendering overlaps with whatever w does with the bytes: send them, or
 // compress them.
-func (h *Handler) writeFamilies(w io.Writer, canaries []*exposition.Canary) error {
+func (h *Handler) writeFamilies(w io.Writer, canaries []*exposition.Canary) (err error) {
 	p := newPipe(w)
-	err := h.families.Write(p, canaries)
-	if cerr := p.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	// Deferred, so that a panic in the renderer (net/http recovers it) still
+	// waits for the sender: it must not write to w, or to a pooled gzip
+	// writer, once this scrape has returned.
+	defer func() {
+		if cerr := p.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return h.families.Write(p, canaries)
 }
 
 // writeGzip writes two gzip members, which a gzip reader (Prometheus',
