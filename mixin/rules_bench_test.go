@@ -228,20 +228,10 @@ func serveExposition(b testing.TB, body *atomic.Pointer[[]byte]) string {
 // evals evaluations of every group.
 func measureGroups(b *testing.B, prom, target string, ruleFiles []string, evals int) map[string][]float64 {
 	dir := b.TempDir()
-	cfg := fmt.Sprintf(`global: {scrape_interval: 5s, evaluation_interval: 5s}
-rule_files: [%s]
-scrape_configs:
-  - job_name: flagger-exporter
-    honor_labels: true
-    scrape_timeout: 5s
-    static_configs: [{targets: [%q]}]
-`, strings.Join(ruleFiles, ", "), target)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	config := testutil.PrometheusRulesConfig(b, dir, ruleFiles, target)
 	addr := testutil.FreeAddr(b)
 	var out testutil.SyncBuffer
-	cmd := exec.Command(prom, "--config.file="+filepath.Join(dir, "prometheus.yml"),
+	cmd := exec.Command(prom, "--config.file="+config,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {

@@ -23,20 +23,10 @@ func measureRules(b *testing.B, exporterAddr string) {
 	root := testutil.RepoRoot(b)
 	dir := b.TempDir()
 	rules, _ := filepath.Glob(filepath.Join(root, "rules", "*.yaml"))
-	cfg := fmt.Sprintf(`global: {scrape_interval: 5s, evaluation_interval: 5s}
-rule_files: [%s]
-scrape_configs:
-  - job_name: flagger-exporter
-    honor_labels: true
-    scrape_timeout: 5s
-    static_configs: [{targets: [%q]}]
-`, strings.Join(rules, ", "), exporterAddr)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	config := testutil.PrometheusRulesConfig(b, dir, rules, exporterAddr)
 	addr := harness.FreeAddr(b)
 	p := harness.StartProcess(b, testutil.Tool(b, "prometheus"),
-		"--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--config.file="+config, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
 	defer p.Stop()
 	api := "http://" + addr
